@@ -1,0 +1,46 @@
+// Bundles the TypeScript sources with esbuild into dist/.
+// Every bundle is CommonJS: the lookup bundle runs inside a Splunk app folder (no package.json there),
+// so one module format everywhere keeps the bundles interchangeable; dist/package.json says so to Node.
+import { build } from 'esbuild';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(root, 'dist');
+const version = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version;
+
+/** entry point → output file (relative to the repo root) */
+export const bundles = [
+  { entry: 'src/cli/main.ts', out: 'dist/feedtrace.js', shebang: true },
+  { entry: 'src/bench/main.ts', out: 'dist/bench.js', shebang: true },
+];
+
+export async function buildAll() {
+  await mkdir(dist, { recursive: true });
+  await writeFile(path.join(dist, 'package.json'), '{ "type": "commonjs" }\n');
+  await Promise.all(
+    bundles.map((b) =>
+      build({
+        entryPoints: [path.join(root, b.entry)],
+        outfile: path.join(root, b.out),
+        bundle: true,
+        platform: 'node',
+        target: 'node20',
+        format: 'cjs',
+        minify: false,
+        sourcemap: false,
+        legalComments: 'inline',
+        // import.meta.url has no CommonJS equivalent: give it the bundle's own file URL.
+        banner: { js: (b.shebang ? '#!/usr/bin/env node\n' : '') + "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+        define: { __FEEDTRACE_VERSION__: JSON.stringify(version), 'import.meta.url': '__bundleUrl' },
+        logLevel: 'warning',
+      }),
+    ),
+  );
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await buildAll();
+}

@@ -1,0 +1,2 @@
+/** `npm run bench` entry (placeholder). */
+process.stdout.write('no benchmarks yet\n');
