@@ -15,6 +15,8 @@ const version = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')
 export const bundles = [
   { entry: 'src/cli/main.ts', out: 'dist/feedtrace.js', shebang: true },
   { entry: 'src/bench/main.ts', out: 'dist/bench.js', shebang: true },
+  // The Splunk lookup script: one plain-JavaScript file, no node_modules at run time.
+  { entry: 'src/lookup/main.ts', out: 'dist/app/bin/feedtrace_lookup.js', shebang: false },
 ];
 
 export async function buildAll() {

@@ -5,6 +5,12 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { registerMatch } from './match.js';
 import { registerNormalizeUrl } from './normalize-url.js';
+import { registerServe } from './serve.js';
+import { registerReplay } from './replay.js';
+import { registerLookup } from './lookup.js';
+import { registerCheck } from './check.js';
+import { registerPackage } from './package.js';
+import { registerSplunk } from './splunk.js';
 
 const program = new Command();
 program
@@ -15,6 +21,12 @@ program
 
 registerNormalizeUrl(program);
 registerMatch(program);
+registerServe(program);
+registerReplay(program);
+registerLookup(program);
+registerCheck(program);
+registerPackage(program);
+registerSplunk(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`feedtrace: ${err instanceof Error ? err.message : String(err)}\n`);
