@@ -1,7 +1,19 @@
 /**
- * Feed loading contract (the feeds work fills in the implementation; the signatures are what other modules use).
+ * Feed loading contract (the signatures are what other modules use) and its entry point:
+ * picks the format (given or detected), runs its parser into a FeedSink, and reports what was loaded and skipped.
  */
+import path from 'node:path';
 import type { FeedRecord, IndicatorType } from '../types.js';
+import { FEED_FORMATS, detectFormat } from './detect.js';
+import { FeedLoadError } from './errors.js';
+import type { FeedFormatParser } from './format.js';
+import { FeedSink } from './sink.js';
+import { feodo } from './formats/feodo.js';
+import { ipsum } from './formats/ipsum.js';
+import { tweetfeed } from './formats/tweetfeed.js';
+import { urlhaus } from './formats/urlhaus.js';
+
+export { FeedLoadError } from './errors.js';
 
 export type FeedFormat =
   | 'kaspersky' | 'urlhaus' | 'feodo' | 'ipsum' | 'maltrail' | 'tweetfeed' | 'misp' | 'stix' | 'openioc' | 'csv' | 'json';
@@ -47,16 +59,65 @@ export interface FeedLoadReport {
   domainSuffix: boolean;
 }
 
-/** Thrown when a feed cannot be loaded as a whole (missing file, unreadable format): callers keep the old version. */
-export class FeedLoadError extends Error {
-  constructor(readonly path: string, message: string) {
-    super(`${path}: ${message}`);
-    this.name = 'FeedLoadError';
+const PARSERS: Partial<Record<FeedFormat, FeedFormatParser>> = { urlhaus, feodo, ipsum, tweetfeed };
+
+/** The feed name detections carry when the source gives none: the file (or directory) name without extension. */
+export function defaultFeedName(feedPath: string): string {
+  const base = path.basename(feedPath.replace(/[/\\]+$/, ''));
+  const ext = path.extname(base);
+  return ext === '' ? base : base.slice(0, -ext.length);
+}
+
+/**
+ * On a preset format, a mapping replaces the category per indicator type (`hash` covers all three hashes);
+ * its `field` is not used there.
+ */
+function categoryOverride(source: FeedSource): Map<IndicatorType, string> {
+  const override = new Map<IndicatorType, string>();
+  if (source.format === 'csv' || source.format === 'json') return override;
+  for (const { type, category } of source.mapping ?? []) {
+    for (const t of type === 'hash' ? (['md5', 'sha1', 'sha256'] as const) : [type]) override.set(t, category);
   }
+  return override;
 }
 
 /** Streams every valid record of a feed to `onRecord`; skips and counts malformed ones. */
 export async function loadFeed(source: FeedSource, onRecord: (record: FeedRecord) => void): Promise<FeedLoadReport> {
-  void onRecord;
-  throw new FeedLoadError(source.path, 'feed loading is not built yet');
+  const started = performance.now();
+  try {
+    const format = source.format ?? (await detectFormat(source.path));
+    const parser = PARSERS[format];
+    if (parser === undefined) throw new FeedLoadError(source.path, `the ${format} format is not supported yet`);
+    const sink = new FeedSink(onRecord, categoryOverride({ ...source, format }));
+    await parser.parse({ path: source.path, source: { ...source, format }, sink });
+    return {
+      name: source.name ?? defaultFeedName(source.path),
+      path: source.path,
+      format,
+      records: sink.records,
+      skipped: sink.skipped,
+      skipReasons: sink.skipReasons,
+      samples: sink.samples,
+      bytes: sink.bytes,
+      millis: Math.round(performance.now() - started),
+      domainSuffix: source.domainSuffix ?? parser.domainSuffix(source.path),
+    };
+  } catch (error) {
+    if (error instanceof FeedLoadError) throw error;
+    // File-system and parser failures (missing file, permission, unreadable stream) fail the feed as a whole.
+    throw new FeedLoadError(source.path, (error as Error).message);
+  }
+}
+
+/**
+ * The CLI's `[FORMAT:]PATH`: only a known format name before the first `:` counts as one,
+ * so any other path (even one holding `:`) is taken whole.
+ */
+export function parseFeedArg(arg: string): FeedSource {
+  const colon = arg.indexOf(':');
+  if (colon > 0) {
+    const prefix = arg.slice(0, colon) as FeedFormat;
+    if (FEED_FORMATS.includes(prefix) && colon + 1 < arg.length) return { path: arg.slice(colon + 1), format: prefix };
+  }
+  return { path: arg };
 }
