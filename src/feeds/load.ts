@@ -10,6 +10,7 @@ import type { FeedFormatParser } from './format.js';
 import { FeedSink } from './sink.js';
 import { feodo } from './formats/feodo.js';
 import { ipsum } from './formats/ipsum.js';
+import { maltrail } from './formats/maltrail.js';
 import { tweetfeed } from './formats/tweetfeed.js';
 import { urlhaus } from './formats/urlhaus.js';
 
@@ -59,7 +60,7 @@ export interface FeedLoadReport {
   domainSuffix: boolean;
 }
 
-const PARSERS: Partial<Record<FeedFormat, FeedFormatParser>> = { urlhaus, feodo, ipsum, tweetfeed };
+const PARSERS: Partial<Record<FeedFormat, FeedFormatParser>> = { urlhaus, feodo, ipsum, maltrail, tweetfeed };
 
 /** The feed name detections carry when the source gives none: the file (or directory) name without extension. */
 export function defaultFeedName(feedPath: string): string {
