@@ -1,0 +1,237 @@
+/**
+ * One lookup run: Splunk's external-lookup CSV on the input, the same CSV with matches on the output.
+ *
+ * - Arguments are the lookup's field names; the known input names (url, domain, ip, md5, sha1, sha256, hash) are
+ *   inputs, the others outputs. Header columns not named are echoed untouched.
+ * - A row with inputs filled and no output filled is looked up: each match of each of its input values becomes
+ *   one output row (the input row unchanged, the outputs filled); a row without a match is not written.
+ *   Any other row (reverse lookup: only outputs filled; or both filled) is passed through untouched.
+ * - Each unique value is sent once; rows leave in input order as soon as their values are answered.
+ *
+ * Exit code: 0 when every value was answered (invalid values are skipped, counted on stderr, and are no error);
+ * 1 when some values could not be looked up (service down, timing out, deadline): the rows that could be
+ * answered are still written, and stderr says what failed, so Splunk shows an error instead of silently
+ * missing matches; 2 for a usage, configuration or input error.
+ */
+import { once } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import { parse } from 'csv-parse';
+import { stringify } from 'csv-stringify';
+import type { LookupConfig } from './config.js';
+import { formatAddress } from './config.js';
+import { Dispatcher, type Request } from './dispatcher.js';
+import { formatKv } from './kv.js';
+import { contextPairs, type Detection } from './reply.js';
+import { INPUT_FIELDS, isInputField, prepareValue, type InputField } from './values.js';
+
+export const EXIT_OK = 0;
+export const EXIT_LOOKUP_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+export class UsageError extends Error {}
+
+export interface RunOptions {
+  /** The lookup's field names (external_cmd arguments); empty: take them from the header. */
+  fields: string[];
+  input: Readable;
+  output: Writable;
+  config: LookupConfig;
+  /** One line each, without line end (stderr → Splunk's search.log). */
+  log: (line: string) => void;
+}
+
+export interface RunResult {
+  exitCode: number;
+  rowsIn: number;
+  rowsOut: number;
+  uniqueValues: number;
+  skipped: number;
+  failedValues: number;
+}
+
+/** The answer state of one unique value. */
+interface Entry {
+  detections: Detection[] | undefined;
+  failed: boolean;
+}
+
+interface PendingRow {
+  row: string[];
+  /** (input column, entry) per looked-up value; empty for a pass-through row. */
+  lookups: Array<{ column: number; entry: Entry }>;
+  passThrough: boolean;
+}
+
+interface Columns {
+  inputs: Array<{ index: number; field: InputField }>;
+  outputs: Array<{ index: number; name: string }>;
+}
+
+function resolveColumns(header: string[], fields: string[]): Columns {
+  const named = fields.length > 0 ? new Set(fields) : new Set(header);
+  const inputs: Columns['inputs'] = [];
+  const outputs: Columns['outputs'] = [];
+  header.forEach((name, index) => {
+    if (!named.has(name)) return;
+    if (isInputField(name)) inputs.push({ index, field: name });
+    else outputs.push({ index, name });
+  });
+  if (fields.length > 0 && !fields.some(isInputField)) {
+    throw new UsageError(`no input field among the arguments "${fields.join(' ')}" (expected some of ${INPUT_FIELDS.join(', ')})`);
+  }
+  if (inputs.length === 0) throw new UsageError(`the CSV header "${header.join(',')}" has no input field (${INPUT_FIELDS.join(', ')})`);
+  return { inputs, outputs };
+}
+
+export async function runLookup(opts: RunOptions): Promise<RunResult> {
+  const { config, log } = opts;
+  const result: RunResult = { exitCode: EXIT_OK, rowsIn: 0, rowsOut: 0, uniqueValues: 0, skipped: 0, failedValues: 0 };
+  const skipReasons = new Map<string, number>();
+  const failReasons = new Map<string, number>();
+  const entries = new Map<string, Entry>();
+  const byRequest = new Map<number, Entry>();
+  const rows: PendingRow[] = [];
+  let rowHead = 0;
+  let header: string[] | undefined;
+  let columns: Columns | undefined;
+
+  const out = stringify({ record_delimiter: 'windows' });
+  out.on('error', () => undefined);
+  out.pipe(opts.output);
+  const write = (row: string[]): void => {
+    out.write(row);
+    result.rowsOut++;
+  };
+
+  const fill = (p: PendingRow): void => {
+    if (p.passThrough) {
+      write(p.row);
+      return;
+    }
+    for (const { column, entry } of p.lookups) {
+      if (!entry.detections) continue;
+      const field = header![column]!;
+      for (const d of entry.detections) {
+        // A short row (relaxed CSV) is padded so every output column exists.
+        const o = p.row.length >= header!.length ? p.row.slice() : [...p.row, ...Array<string>(header!.length - p.row.length).fill('')];
+        for (const { index, name } of columns!.outputs) o[index] = outputValue(name, field, p.row[column]!, d);
+        write(o);
+      }
+    }
+  };
+
+  /** Writes every leading row whose values are all answered (or failed). */
+  const flush = (): void => {
+    while (rowHead < rows.length) {
+      const p = rows[rowHead]!;
+      if (p.lookups.some(({ entry }) => entry.detections === undefined && !entry.failed)) return;
+      fill(p);
+      rows[rowHead++] = undefined as unknown as PendingRow;
+    }
+    if (rowHead > 4096 && rowHead * 2 > rows.length) {
+      rows.splice(0, rowHead);
+      rowHead = 0;
+    }
+  };
+
+  const dispatcher = new Dispatcher(config, {
+    answered(request: Request, detections: Detection[]) {
+      const entry = byRequest.get(request.id)!;
+      byRequest.delete(request.id);
+      entry.detections = detections;
+      flush();
+    },
+    failed(request: Request, reason: string) {
+      const entry = byRequest.get(request.id)!;
+      byRequest.delete(request.id);
+      entry.failed = true;
+      result.failedValues++;
+      failReasons.set(reason, (failReasons.get(reason) ?? 0) + 1);
+      flush();
+    },
+  });
+
+  const onRow = (row: string[]): void => {
+    result.rowsIn++;
+    const filled = (i: number): boolean => (row[i] ?? '') !== '';
+    const hasInput = columns!.inputs.some(({ index }) => filled(index));
+    const hasOutput = columns!.outputs.some(({ index }) => filled(index));
+    if (!hasInput && !hasOutput) return; // nothing to look up, nothing to keep
+    const pending: PendingRow = { row, lookups: [], passThrough: !hasInput || hasOutput };
+    if (!pending.passThrough) {
+      for (const { index, field } of columns!.inputs) {
+        if (!filled(index)) continue;
+        const prepared = prepareValue(field, row[index]!);
+        const type = prepared.ok ? config.pattern.sendAs(prepared.type) : undefined;
+        if (!prepared.ok || !type) {
+          result.skipped++;
+          const why = prepared.ok ? `${field}: the pattern has no placeholder for ${prepared.type}` : `${field}: ${prepared.reason}`;
+          skipReasons.set(why, (skipReasons.get(why) ?? 0) + 1);
+          continue;
+        }
+        const key = `${type}\u0000${prepared.wire}`;
+        let entry = entries.get(key);
+        if (!entry) {
+          entry = { detections: undefined, failed: false };
+          entries.set(key, entry);
+          const request = dispatcher.submit(config.pattern.render(prepared.type, prepared.wire));
+          byRequest.set(request.id, entry);
+        }
+        pending.lookups.push({ column: index, entry });
+      }
+      if (pending.lookups.length === 0) return;
+    }
+    rows.push(pending);
+  };
+
+  const parser = opts.input.pipe(
+    parse({ bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true }),
+  );
+  let inputError: string | undefined;
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      if (!header) {
+        header = record;
+        columns = resolveColumns(header, opts.fields);
+        out.write(header);
+        continue;
+      }
+      onRow(record);
+      if (rows.length - rowHead === 1) flush();
+    }
+  } catch (err) {
+    if (err instanceof UsageError) inputError = err.message;
+    else inputError = `input is not valid CSV: ${(err as Error).message}`;
+    opts.input.unpipe?.();
+    opts.input.resume?.();
+  }
+  result.uniqueValues = entries.size;
+  await dispatcher.close();
+  flush();
+  const ended = once(out, 'end');
+  out.end();
+  await ended;
+
+  if (skipReasons.size > 0) {
+    log(`skipped ${result.skipped} value(s) that cannot be valid for their field: ${[...skipReasons].map(([r, n]) => `${r} (${n})`).join('; ')}`);
+  }
+  if (inputError) {
+    log(inputError);
+    result.exitCode = EXIT_USAGE;
+  } else if (result.failedValues > 0) {
+    const services = config.services.map(formatAddress).join(', ');
+    log(`${result.failedValues} of ${result.uniqueValues} value(s) could not be looked up, so their rows are missing: ${[...failReasons].map(([r, n]) => `${r} (${n})`).join('; ')}. Check that the service runs at ${services} and that feedtrace.conf [service] hosts points to it`);
+    result.exitCode = EXIT_LOOKUP_FAILED;
+  }
+  return result;
+}
+
+/** The value of one output field for one detection. */
+function outputValue(name: string, field: string, value: string, d: Detection): string {
+  switch (name) {
+    case 'context': return formatKv(contextPairs(d));
+    case 'threat_match_field': return field;
+    case 'threat_match_value': return value;
+    default: return d.get(name) ?? '';
+  }
+}
