@@ -8,9 +8,15 @@ import { FEED_FORMATS, detectFormat } from './detect.js';
 import { FeedLoadError } from './errors.js';
 import type { FeedFormatParser } from './format.js';
 import { FeedSink } from './sink.js';
+import { csv } from './formats/csv.js';
 import { feodo } from './formats/feodo.js';
 import { ipsum } from './formats/ipsum.js';
+import { json } from './formats/json.js';
+import { kaspersky } from './formats/kaspersky.js';
 import { maltrail } from './formats/maltrail.js';
+import { misp } from './formats/misp.js';
+import { openioc } from './formats/openioc.js';
+import { stix } from './formats/stix.js';
 import { tweetfeed } from './formats/tweetfeed.js';
 import { urlhaus } from './formats/urlhaus.js';
 
@@ -60,7 +66,7 @@ export interface FeedLoadReport {
   domainSuffix: boolean;
 }
 
-const PARSERS: Partial<Record<FeedFormat, FeedFormatParser>> = { urlhaus, feodo, ipsum, maltrail, tweetfeed };
+const PARSERS: Record<FeedFormat, FeedFormatParser> = { kaspersky, urlhaus, feodo, ipsum, maltrail, tweetfeed, misp, stix, openioc, csv, json };
 
 /** The feed name detections carry when the source gives none: the file (or directory) name without extension. */
 export function defaultFeedName(feedPath: string): string {
@@ -70,12 +76,12 @@ export function defaultFeedName(feedPath: string): string {
 }
 
 /**
- * On a preset format, a mapping replaces the category per indicator type (`hash` covers all three hashes);
- * its `field` is not used there.
+ * On a preset open-feed format, a mapping replaces the category per indicator type (`hash` covers all three
+ * hashes) and its `field` is not used. On `csv`, `json` and `kaspersky` the mapping says which fields to index.
  */
 function categoryOverride(source: FeedSource): Map<IndicatorType, string> {
   const override = new Map<IndicatorType, string>();
-  if (source.format === 'csv' || source.format === 'json') return override;
+  if (source.format === 'csv' || source.format === 'json' || source.format === 'kaspersky') return override;
   for (const { type, category } of source.mapping ?? []) {
     for (const t of type === 'hash' ? (['md5', 'sha1', 'sha256'] as const) : [type]) override.set(t, category);
   }
@@ -88,7 +94,7 @@ export async function loadFeed(source: FeedSource, onRecord: (record: FeedRecord
   try {
     const format = source.format ?? (await detectFormat(source.path));
     const parser = PARSERS[format];
-    if (parser === undefined) throw new FeedLoadError(source.path, `the ${format} format is not supported yet`);
+    if (parser === undefined) throw new FeedLoadError(source.path, `unknown format "${String(format)}"; one of ${FEED_FORMATS.join(', ')}`);
     const sink = new FeedSink(onRecord, categoryOverride({ ...source, format }));
     await parser.parse({ path: source.path, source: { ...source, format }, sink });
     return {
