@@ -1,41 +1,60 @@
 /**
- * Matcher contract (the index work fills in the implementation; the signatures are what other modules use).
+ * Matcher: the set of loaded feeds and the lookup over all of them, with allow-list and block-list roles.
+ *
+ * Roles (Kaspersky FalsePositive / InternalTI semantics):
+ *  - `feed`: ordinary detections;
+ *  - `allow`: when any allow-list feed matches the queried value, the ordinary detections of that value are
+ *    dropped (the value itself is a known false positive). Allow-lists never produce detections;
+ *  - `block`: detections that are always reported, allow-listed or not.
  */
-import type { FeedRole, FeedRecord, Match, QueryType } from '../types.js';
+import type { Match, QueryType } from '../types.js';
+import { FeedIndex, FeedIndexBuilder, type FeedIndexOptions } from './feed-index.js';
+import { ParsedQuery, parseQuery } from './query.js';
 
-export interface FeedIndexOptions {
-  name: string;
-  role: FeedRole;
-  domainSuffix: boolean;
-}
-
-/** An immutable index of one feed; built once, then swapped into a Matcher as a whole. */
-export class FeedIndex {
-  constructor(readonly options: FeedIndexOptions, readonly size: number) {}
-}
-
-export class FeedIndexBuilder {
-  constructor(readonly options: FeedIndexOptions) {}
-  add(record: FeedRecord): void {
-    void record;
-  }
-  finish(): FeedIndex {
-    return new FeedIndex(this.options, 0);
-  }
-}
+export { FeedIndex, FeedIndexBuilder, type FeedIndexOptions };
 
 export class Matcher {
+  /** Replaced as a whole (never mutated), so a lookup always sees a consistent set of complete feeds. */
+  private feeds: readonly FeedIndex[] = [];
+  private readonly query = new ParsedQuery();
+
   /** Adds or atomically replaces the feed of the same name. */
   setFeed(index: FeedIndex): void {
-    void index;
+    const position = this.feeds.findIndex((f) => f.options.name === index.options.name);
+    this.feeds = position < 0 ? [...this.feeds, index] : this.feeds.map((f, i) => (i === position ? index : f));
   }
+
   removeFeed(name: string): void {
-    void name;
+    this.feeds = this.feeds.filter((f) => f.options.name !== name);
   }
+
+  /** The loaded feeds, in the order they were first added. */
+  get feedIndexes(): readonly FeedIndex[] {
+    return this.feeds;
+  }
+
   /** url: a raw URL (normalized here); ip: IPv4/IPv6 with optional port (`1.2.3.4:80`, `[::1]:80`); hash types by name or 'hash'. */
   match(type: QueryType, value: string): Match[] {
-    void type;
-    void value;
-    return [];
+    const query = parseQuery(type, value, this.query);
+    if (query.kind === 'none') return [];
+    const detections: Match[] = [];
+    const blocked: Match[] = [];
+    let allowed: Match[] | undefined;
+    for (const feed of this.feeds) {
+      switch (feed.options.role) {
+        case 'feed':
+          feed.collect(query, detections);
+          break;
+        case 'block':
+          feed.collect(query, blocked);
+          break;
+        case 'allow':
+          allowed ??= [];
+          if (allowed.length === 0) feed.collect(query, allowed);
+          break;
+      }
+    }
+    if (allowed !== undefined && allowed.length > 0) return blocked;
+    return blocked.length === 0 ? detections : [...detections, ...blocked];
   }
 }

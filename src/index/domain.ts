@@ -1,0 +1,56 @@
+/**
+ * Domain indicators of one feed: exact, and, when the feed asks for it (maltrail style), on every parent
+ * suffix of the queried name (`a.b.evil.com` is looked up as itself, `b.evil.com`, `evil.com` and `com`).
+ */
+import type { ContextFields, Match } from '../types.js';
+import { FeedStrings, KeyedRecords } from './records.js';
+import { StringTable } from './string-table.js';
+
+/** Lower case, surrounding blanks and one trailing dot removed; undefined when it cannot be a host name. */
+export function normalizeDomain(text: string): string | undefined {
+  let domain = text.trim().toLowerCase();
+  if (domain.endsWith('.')) domain = domain.slice(0, -1);
+  if (domain.length === 0 || /[\s/\\?#@*:[\]]/.test(domain)) return undefined;
+  return domain;
+}
+
+export class DomainIndex {
+  private readonly keys = new StringTable();
+  private readonly records: KeyedRecords;
+
+  constructor(strings: FeedStrings) {
+    this.records = new KeyedRecords(strings, (id) => this.keys.text(id));
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  get memoryBytes(): number {
+    return this.keys.memoryBytes + this.records.memoryBytes;
+  }
+
+  add(indicator: string, category: string, context: ContextFields): string | undefined {
+    const domain = normalizeDomain(indicator);
+    if (domain === undefined) return 'not a domain name';
+    this.records.add(this.keys.intern(domain), domain, indicator, category, context);
+    return undefined;
+  }
+
+  finish(): void {
+    this.keys.compact();
+    this.records.finish(this.keys.size);
+  }
+
+  /** Matches the normalized host `text[start, end)`: exactly, then on each parent suffix when `suffixes`. */
+  collect(text: string, start: number, end: number, suffixes: boolean, feed: string, out: Match[]): void {
+    if (this.keys.size === 0) return;
+    const id = this.keys.find(text, start, end);
+    if (id >= 0) this.records.emit(id, 'domain', feed, out);
+    if (!suffixes) return;
+    for (let dot = text.indexOf('.', start); dot >= 0 && dot < end - 1; dot = text.indexOf('.', dot + 1)) {
+      const parent = this.keys.find(text, dot + 1, end);
+      if (parent >= 0) this.records.emit(parent, 'domain', feed, out);
+    }
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The index of one feed: its IP, domain, URL and hash tables, built by `FeedIndexBuilder` and immutable
+ * afterwards, so that a Matcher can swap a whole feed at once.
+ */
+import type { FeedRecord, FeedRole, Match } from '../types.js';
+import { DomainIndex } from './domain.js';
+import { HashIndex } from './hash.js';
+import { IpIndex } from './ip.js';
+import type { ParsedQuery } from './query.js';
+import { FeedStrings } from './records.js';
+import { UrlIndex } from './url.js';
+
+export interface FeedIndexOptions {
+  name: string;
+  role: FeedRole;
+  domainSuffix: boolean;
+}
+
+class FeedTables {
+  readonly strings = new FeedStrings();
+  readonly ip = new IpIndex(this.strings);
+  readonly domain = new DomainIndex(this.strings);
+  readonly url = new UrlIndex(this.strings);
+  readonly hash = new HashIndex(this.strings);
+}
+
+/** An immutable index of one feed; built once, then swapped into a Matcher as a whole. */
+export class FeedIndex {
+  /** Records the index could not use: reason → count (for instance a URL that does not normalize). */
+  readonly rejected: Readonly<Record<string, number>>;
+  private readonly tables: FeedTables;
+
+  constructor(readonly options: FeedIndexOptions, readonly size: number, tables?: FeedTables, rejected: Record<string, number> = {}) {
+    this.tables = tables ?? new FeedTables();
+    this.rejected = rejected;
+  }
+
+  /** Bytes held in typed arrays (keys, records, contexts); JS object overhead not included. */
+  get memoryBytes(): number {
+    const t = this.tables;
+    return t.strings.memoryBytes + t.ip.memoryBytes + t.domain.memoryBytes + t.url.memoryBytes + t.hash.memoryBytes;
+  }
+
+  /** Appends this feed's matches of a parsed query to `out`. */
+  collect(query: ParsedQuery, out: Match[]): void {
+    const feed = this.options.name;
+    const t = this.tables;
+    switch (query.kind) {
+      case 'ip':
+        t.ip.collect(query.ip, feed, out);
+        if (query.ip.port < 0 && t.url.size > 0) t.url.collectHost(query.ipHostText(), feed, out);
+        return;
+      case 'hash':
+        t.hash.collect(query.hashType, query.hashWords, feed, out);
+        return;
+      case 'domain':
+        t.domain.collect(query.text, 0, query.text.length, this.options.domainSuffix, feed, out);
+        t.url.collectHost(query.text, feed, out);
+        return;
+      case 'url':
+        t.url.collectUrl(query.text, query.hostEnd, feed, out);
+        if (query.hostIsIp) t.ip.collect(query.ip, feed, out);
+        else t.domain.collect(query.text, 0, query.hostEnd, this.options.domainSuffix, feed, out);
+        return;
+      case 'none':
+        return;
+    }
+  }
+}
+
+export class FeedIndexBuilder {
+  private readonly tables: FeedTables;
+  private readonly rejected: Record<string, number> = {};
+  private added = 0;
+  private finished = false;
+
+  constructor(readonly options: FeedIndexOptions) {
+    this.tables = new FeedTables();
+  }
+
+  /** Adds one record; returns why the index could not use it (also counted in `FeedIndex.rejected`), or undefined. */
+  add(record: FeedRecord): string | undefined {
+    if (this.finished) throw new Error(`feed ${this.options.name}: add() after finish()`);
+    const reason = this.addToTable(record);
+    if (reason === undefined) this.added++;
+    else this.rejected[reason] = (this.rejected[reason] ?? 0) + 1;
+    return reason;
+  }
+
+  /** Freezes the tables into a FeedIndex; `options` may settle what was not known when building began. */
+  finish(options: Partial<FeedIndexOptions> = {}): FeedIndex {
+    if (this.finished) throw new Error(`feed ${this.options.name}: finish() called twice`);
+    this.finished = true;
+    const t = this.tables;
+    t.ip.finish();
+    t.domain.finish();
+    t.url.finish();
+    t.hash.finish();
+    t.strings.compact();
+    return new FeedIndex({ ...this.options, ...options }, this.added, t, this.rejected);
+  }
+
+  private addToTable({ type, indicator, category, context }: FeedRecord): string | undefined {
+    const t = this.tables;
+    switch (type) {
+      case 'ip':
+        return t.ip.add(indicator, category, context);
+      case 'domain':
+        return t.domain.add(indicator, category, context);
+      case 'url':
+        return t.url.add(indicator, category, context);
+      case 'md5':
+      case 'sha1':
+      case 'sha256':
+        return t.hash.add(type, indicator, category, context);
+      default:
+        return `unknown indicator type ${String(type)}`;
+    }
+  }
+}

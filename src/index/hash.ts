@@ -1,0 +1,90 @@
+/**
+ * MD5 / SHA-1 / SHA-256 indicators of one feed, stored as binary words (half the size of hex text) and compared
+ * case-insensitively by construction. A feed written in upper-case hex is remembered with one flag bit.
+ */
+import type { ContextFields, Match } from '../types.js';
+import { FeedStrings, KeyedRecords } from './records.js';
+import { hexDigit } from './ip-address.js';
+import { WordTable } from './word-table.js';
+
+export type HashType = 'md5' | 'sha1' | 'sha256';
+
+/** Hex length → hash type, which is how a `hash` query or indicator is told apart. */
+export function hashTypeOfLength(length: number): HashType | undefined {
+  return length === 32 ? 'md5' : length === 40 ? 'sha1' : length === 64 ? 'sha256' : undefined;
+}
+
+const HEX_LENGTH: Record<HashType, number> = { md5: 32, sha1: 40, sha256: 64 };
+
+/** Hex text into 32-bit words (8 hex digits each); false unless it is `expectedLength` hex digits. */
+export function parseHex(text: string, expectedLength: number, into: Uint32Array): boolean {
+  if (text.length !== expectedLength) return false;
+  for (let w = 0; w < expectedLength / 8; w++) {
+    let word = 0;
+    for (let i = w * 8; i < w * 8 + 8; i++) {
+      const digit = hexDigit(text.charCodeAt(i));
+      if (digit < 0) return false;
+      word = word * 16 + digit;
+    }
+    into[w] = word;
+  }
+  return true;
+}
+
+function formatHex(words: Uint32Array): string {
+  let text = '';
+  for (const word of words) text += word.toString(16).padStart(8, '0');
+  return text;
+}
+
+class HashTable {
+  readonly keys: WordTable;
+  readonly records: KeyedRecords;
+  constructor(strings: FeedStrings, readonly type: HashType) {
+    this.keys = new WordTable(HEX_LENGTH[type] / 8);
+    this.records = new KeyedRecords(strings, (id) => formatHex(this.keys.key(id)));
+  }
+}
+
+const scratch = new Uint32Array(8);
+
+export class HashIndex {
+  private readonly tables: Record<HashType, HashTable>;
+
+  constructor(strings: FeedStrings) {
+    this.tables = { md5: new HashTable(strings, 'md5'), sha1: new HashTable(strings, 'sha1'), sha256: new HashTable(strings, 'sha256') };
+  }
+
+  get size(): number {
+    return Object.values(this.tables).reduce((sum, t) => sum + t.records.size, 0);
+  }
+
+  get memoryBytes(): number {
+    return Object.values(this.tables).reduce((sum, t) => sum + t.keys.memoryBytes + t.records.memoryBytes, 0);
+  }
+
+  add(type: HashType, indicator: string, category: string, context: ContextFields): string | undefined {
+    const text = indicator.trim();
+    if (!parseHex(text, HEX_LENGTH[type], scratch)) return `not a ${HEX_LENGTH[type]}-digit hex ${type.toUpperCase()}`;
+    const table = this.tables[type];
+    const id = table.keys.intern(scratch);
+    table.records.add(id, formatHex(table.keys.key(id)), indicator, category, context);
+    return undefined;
+  }
+
+  finish(): void {
+    for (const table of Object.values(this.tables)) {
+      table.keys.compact();
+      table.records.finish(table.keys.size);
+    }
+  }
+
+  /** `words` holds the query hash as parsed by `parseHex`. */
+  collect(type: HashType, words: Uint32Array, feed: string, out: Match[]): void {
+    const table = this.tables[type];
+    const id = table.keys.find(words);
+    if (id >= 0) table.records.emit(id, type, feed, out);
+  }
+}
+
+export { HEX_LENGTH };

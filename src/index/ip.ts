@@ -1,0 +1,125 @@
+/**
+ * IP indicators of one feed: IPv4/IPv6 addresses, CIDR ranges and `ip:port` pairs.
+ *
+ * Ranges are bucketed by prefix length: one hash table of network addresses per length that occurs in the
+ * feed (a single address is the /32 or /128 bucket). A lookup masks the query once per bucket and probes it,
+ * so every containing range is found (not only the longest prefix) in as many probes as the feed has distinct
+ * prefix lengths, usually a handful.
+ */
+import type { ContextFields, Match } from '../types.js';
+import { FeedStrings, KeyedRecords } from './records.js';
+import { IpAddress, formatIp, parseIpIndicator } from './ip-address.js';
+import { WordTable } from './word-table.js';
+
+/** One hash table of keys of the same shape (same version, prefix length, with or without port). */
+class AddressTable {
+  readonly keys: WordTable;
+  readonly records: KeyedRecords;
+
+  constructor(strings: FeedStrings, readonly version: 4 | 6, readonly prefix: number, readonly withPort: boolean) {
+    const addressWords = version === 4 ? 1 : 4;
+    this.keys = new WordTable(addressWords + (withPort ? 1 : 0));
+    this.records = new KeyedRecords(strings, (id) => this.render(id));
+  }
+
+  render(id: number): string {
+    const key = this.keys.key(id);
+    const addressWords = this.version === 4 ? 1 : 4;
+    return formatIp(this.version, key, this.prefix, this.withPort ? key[addressWords]! : -1);
+  }
+
+  finish(): void {
+    this.keys.compact();
+    this.records.finish(this.keys.size);
+  }
+
+  get memoryBytes(): number {
+    return this.keys.memoryBytes + this.records.memoryBytes;
+  }
+}
+
+const scratch = new Uint32Array(5);
+const parsed = new IpAddress();
+
+export class IpIndex {
+  /** Prefix tables, longest prefix first (only for the lengths present). */
+  private v4: AddressTable[] = [];
+  private v6: AddressTable[] = [];
+  private v4Port: AddressTable | undefined;
+  private v6Port: AddressTable | undefined;
+
+  constructor(private readonly strings: FeedStrings) {}
+
+  get size(): number {
+    return this.tables().reduce((sum, t) => sum + t.records.size, 0);
+  }
+
+  get memoryBytes(): number {
+    return this.tables().reduce((sum, t) => sum + t.memoryBytes, 0);
+  }
+
+  /** Adds one indicator; returns why it was rejected, or undefined. */
+  add(indicator: string, category: string, context: ContextFields): string | undefined {
+    if (!parseIpIndicator(indicator.trim(), parsed)) return 'not an IP address, CIDR range or ip:port';
+    const table = this.tableFor(parsed);
+    const key = keyWords(parsed, scratch);
+    const id = table.keys.intern(key);
+    table.records.add(id, table.render(id), indicator, category, context);
+    return undefined;
+  }
+
+  finish(): void {
+    for (const table of this.tables()) table.finish();
+  }
+
+  /** Appends matches of an address (a port also matches `ip:port` indicators; plain ones always match). */
+  collect(query: IpAddress, feed: string, out: Match[]): void {
+    const tables = query.version === 4 ? this.v4 : this.v6;
+    for (const table of tables) {
+      maskInto(query, table.prefix, scratch);
+      const id = table.keys.find(scratch);
+      if (id >= 0) table.records.emit(id, 'ip', feed, out);
+    }
+    if (query.port < 0) return;
+    const portTable = query.version === 4 ? this.v4Port : this.v6Port;
+    if (portTable === undefined) return;
+    const key = keyWords(query, scratch);
+    const id = portTable.keys.find(key);
+    if (id >= 0) portTable.records.emit(id, 'ip', feed, out);
+  }
+
+  private tableFor(address: IpAddress): AddressTable {
+    if (address.port >= 0) {
+      if (address.version === 4) return (this.v4Port ??= new AddressTable(this.strings, 4, 32, true));
+      return (this.v6Port ??= new AddressTable(this.strings, 6, 128, true));
+    }
+    const tables = address.version === 4 ? this.v4 : this.v6;
+    let table = tables.find((t) => t.prefix === address.prefix);
+    if (table === undefined) {
+      table = new AddressTable(this.strings, address.version, address.prefix, false);
+      tables.push(table);
+      tables.sort((a, b) => b.prefix - a.prefix);
+    }
+    return table;
+  }
+
+  private tables(): AddressTable[] {
+    return [...this.v4, ...this.v6, ...(this.v4Port ? [this.v4Port] : []), ...(this.v6Port ? [this.v6Port] : [])];
+  }
+}
+
+/** The table key of an address: its network address for its prefix, then the port when present. */
+function keyWords(address: IpAddress, into: Uint32Array): Uint32Array {
+  maskInto(address, address.prefix, into);
+  if (address.port >= 0) into[address.version === 4 ? 1 : 4] = address.port;
+  return into;
+}
+
+/** Writes the address's first `prefix` bits (the rest zero) into `into`. */
+function maskInto(address: IpAddress, prefix: number, into: Uint32Array): void {
+  const words = address.version === 4 ? 1 : 4;
+  for (let w = 0; w < words; w++) {
+    const bits = Math.min(32, Math.max(0, prefix - 32 * w));
+    into[w] = bits === 0 ? 0 : (address.words[w]! & (0xffffffff << (32 - bits))) >>> 0;
+  }
+}

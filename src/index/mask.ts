@@ -1,0 +1,146 @@
+/**
+ * Kaspersky URL masks: a normalized URL pattern where `*` stands for any run of characters (possibly empty),
+ * anchored at both ends. `?` is not a wildcard: in a normalized URL it starts the query.
+ *
+ * Index: a mask is filed under a literal part of its host, so a lookup probes a few host keys instead of
+ * testing every mask:
+ *  - host without `*` (`evil.com/dl/*`): filed under the host itself;
+ *  - host with `*` (`*.evil.com/*`, `cdn*.evil.com`): filed under the label-aligned tail of the literal text
+ *    after its last `*` (`evil.com`);
+ *  - no literal tail (a bare `*`, `evil.*`, or a star right before the first slash): kept in a residual
+ *    list tested on every lookup.
+ * A lookup probes the query's host and each parent suffix (`a.b.c`, `b.c`, `c`) and tests the masks filed
+ * there. This assumes a `*` in the host part of a mask stands for host characters only; a mask whose host
+ * `*` would have to cover a `/` is not found.
+ *
+ * Trailing `/*`: normalization drops a trailing `/`, so `evil.com/*` also matches `evil.com` itself.
+ */
+import type { ContextFields, Match } from '../types.js';
+import { FeedStrings, KeyedRecords, groupByKey } from './records.js';
+import { StringTable, grow } from './string-table.js';
+
+/** Where the host of a normalized URL (or mask) ends: at the first `/` or `?`. */
+export function hostEnd(url: string): number {
+  for (let i = 0; i < url.length; i++) {
+    const code = url.charCodeAt(i);
+    if (code === 0x2f /* / */ || code === 0x3f /* ? */) return i;
+  }
+  return url.length;
+}
+
+/** The host key a mask is filed under, or undefined for the residual list. */
+export function maskHostKey(mask: string): string | undefined {
+  const host = mask.slice(0, hostEnd(mask));
+  const star = host.lastIndexOf('*');
+  if (star < 0) return host.length > 0 ? host : undefined;
+  const tail = host.slice(star + 1);
+  const key = tail.startsWith('.') ? tail.slice(1) : tail.slice(tail.indexOf('.') + 1 || tail.length);
+  return key.length > 0 ? key : undefined;
+}
+
+/** A mask split at its stars: the text must start with the first piece, end with the last, hold the rest in order. */
+export function matchesPieces(pieces: readonly string[], text: string): boolean {
+  const last = pieces.length - 1;
+  if (last === 0) return text === pieces[0];
+  const head = pieces[0]!;
+  const tail = pieces[last]!;
+  if (text.length < head.length + tail.length || !text.startsWith(head) || !text.endsWith(tail)) return false;
+  let position = head.length;
+  const limit = text.length - tail.length;
+  for (let p = 1; p < last; p++) {
+    const piece = pieces[p]!;
+    const found = text.indexOf(piece, position);
+    if (found < 0 || found + piece.length > limit) return false;
+    position = found + piece.length;
+  }
+  return true;
+}
+
+/** Whether a mask matches a normalized URL, including the trailing `/*` rule. */
+export function maskMatches(pieces: readonly string[], url: string): boolean {
+  if (matchesPieces(pieces, url)) return true;
+  const last = pieces[pieces.length - 1]!;
+  return pieces.length > 1 && last === '' && pieces[pieces.length - 2]!.endsWith('/') && matchesPieces(pieces, `${url}/`);
+}
+
+export class MaskIndex {
+  /** Distinct masks (normalized text with `*`) and their records. */
+  private readonly masks = new StringTable();
+  private readonly records: KeyedRecords;
+  private pieces: string[][] = [];
+  /** Host keys, and for each the ids of the masks filed under it (built by `finish`). */
+  private readonly hostKeys = new StringTable();
+  private filedKey = new Uint32Array(16);
+  private filedMask = new Uint32Array(16);
+  private filedCount = 0;
+  private hostStart = new Uint32Array(1);
+  private hostMasks = new Uint32Array(0);
+  private residual: number[] = [];
+
+  constructor(strings: FeedStrings) {
+    this.records = new KeyedRecords(strings, (id) => this.masks.text(id));
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  get memoryBytes(): number {
+    return this.masks.memoryBytes + this.records.memoryBytes + this.hostKeys.memoryBytes + this.hostStart.byteLength + this.hostMasks.byteLength;
+  }
+
+  /** `mask` is already normalized (stars kept); `original` is as written in the feed. */
+  add(mask: string, original: string, category: string, context: ContextFields): void {
+    const known = this.masks.find(mask);
+    const id = known >= 0 ? known : this.masks.intern(mask);
+    if (known < 0) this.file(id, mask);
+    this.records.add(id, mask, original, category, context);
+  }
+
+  finish(): void {
+    this.masks.compact();
+    this.hostKeys.compact();
+    this.records.finish(this.masks.size);
+    this.pieces = Array.from({ length: this.masks.size }, (_, id) => this.masks.text(id).split('*'));
+    const { start, position } = groupByKey(this.filedKey, this.filedCount, this.hostKeys.size);
+    this.hostMasks = new Uint32Array(this.filedCount);
+    for (let i = 0; i < this.filedCount; i++) this.hostMasks[position[i]!] = this.filedMask[i]!;
+    this.hostStart = start;
+    this.filedKey = new Uint32Array(0);
+    this.filedMask = new Uint32Array(0);
+  }
+
+  /** Appends the matches of the normalized URL `url` whose host ends at `end`. */
+  collect(url: string, end: number, feed: string, out: Match[]): void {
+    if (this.masks.size === 0) return;
+    this.testFiled(this.hostKeys.find(url, 0, end), url, feed, out);
+    for (let dot = url.indexOf('.'); dot >= 0 && dot < end - 1; dot = url.indexOf('.', dot + 1)) {
+      this.testFiled(this.hostKeys.find(url, dot + 1, end), url, feed, out);
+    }
+    for (const id of this.residual) this.test(id, url, feed, out);
+  }
+
+  private testFiled(key: number, url: string, feed: string, out: Match[]): void {
+    if (key < 0) return;
+    const to = this.hostStart[key + 1]!;
+    for (let i = this.hostStart[key]!; i < to; i++) this.test(this.hostMasks[i]!, url, feed, out);
+  }
+
+  private test(id: number, url: string, feed: string, out: Match[]): void {
+    if (maskMatches(this.pieces[id]!, url)) this.records.emit(id, 'url', feed, out);
+  }
+
+  private file(id: number, mask: string): void {
+    const key = maskHostKey(mask);
+    if (key === undefined) {
+      this.residual.push(id);
+      return;
+    }
+    if (this.filedCount === this.filedKey.length) {
+      this.filedKey = grow(this.filedKey, this.filedCount * 2);
+      this.filedMask = grow(this.filedMask, this.filedCount * 2);
+    }
+    this.filedKey[this.filedCount] = this.hostKeys.intern(key);
+    this.filedMask[this.filedCount++] = id;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * A query value parsed once per lookup (URL normalized, IP and hash decoded), then matched against every feed.
+ */
+import type { QueryType } from '../types.js';
+import { normalizeUrl } from '../normalize/url.js';
+import { normalizeDomain } from './domain.js';
+import { type HashType, HEX_LENGTH, hashTypeOfLength, parseHex } from './hash.js';
+import { IpAddress, formatIp, parseIpQuery } from './ip-address.js';
+import { hostEnd } from './mask.js';
+
+export class ParsedQuery {
+  kind: 'url' | 'domain' | 'ip' | 'hash' | 'none' = 'none';
+  /** url: the normalized URL; domain: the normalized name; ip: the address's canonical host text. */
+  text = '';
+  /** url: where the host ends in `text`. */
+  hostEnd = 0;
+  /** url: the host is an IP address (then `ip` holds it). */
+  hostIsIp = false;
+  readonly ip = new IpAddress();
+  hashType: HashType = 'md5';
+  readonly hashWords = new Uint32Array(8);
+
+  /** The canonical host text of the IP query, as a bare-host URL entry would hold it. */
+  ipHostText(): string {
+    const address = formatIp(this.ip.version, this.ip.words, this.ip.version === 4 ? 32 : 128, -1);
+    return this.ip.version === 4 ? address : `[${address}]`;
+  }
+}
+
+/** Fills `into` from a query; `kind` is 'none' when the value cannot be of that type. */
+export function parseQuery(type: QueryType, value: string, into: ParsedQuery): ParsedQuery {
+  into.kind = 'none';
+  switch (type) {
+    case 'url': {
+      const normalized = normalizeUrl(value);
+      if (!normalized.ok || normalized.url.length === 0) return into;
+      into.text = normalized.url;
+      into.hostEnd = hostEnd(normalized.url);
+      into.hostIsIp = startsLikeIp(normalized.url) && parseIpQuery(normalized.url.slice(0, into.hostEnd), into.ip);
+      into.kind = 'url';
+      return into;
+    }
+    case 'domain': {
+      const domain = normalizeDomain(value);
+      if (domain === undefined) return into;
+      into.text = domain;
+      into.kind = 'domain';
+      return into;
+    }
+    case 'ip':
+      if (parseIpQuery(value.trim(), into.ip)) into.kind = 'ip';
+      return into;
+    case 'hash': {
+      const hashType = hashTypeOfLength(value.trim().length);
+      return hashType === undefined ? into : parseQuery(hashType, value, into);
+    }
+    case 'md5':
+    case 'sha1':
+    case 'sha256':
+      if (parseHex(value.trim(), HEX_LENGTH[type], into.hashWords)) {
+        into.hashType = type;
+        into.kind = 'hash';
+      }
+      return into;
+  }
+}
+
+function startsLikeIp(text: string): boolean {
+  const first = text.charCodeAt(0);
+  return first === 0x5b /* [ */ || (first >= 0x30 && first <= 0x39);
+}
+
+const HEX = /^[0-9a-f]+$/i;
+const URL_SHAPE = /^[a-z][a-z0-9+.-]*:|[/?#@\\]/i;
+
+/**
+ * The query type a value looks like: an IP (with optional port), a 32/40/64-digit hex hash, a URL (has a
+ * scheme, a path or a query), otherwise a domain. Undefined for empty or blank values.
+ */
+export function detectQueryType(value: string): QueryType | undefined {
+  const text = value.trim();
+  if (text.length === 0 || /\s/.test(text)) return undefined;
+  if (parseIpQuery(text, new IpAddress())) return 'ip';
+  if (hashTypeOfLength(text.length) !== undefined && HEX.test(text)) return 'hash';
+  if (URL_SHAPE.test(text)) return 'url';
+  return 'domain';
+}

@@ -1,0 +1,183 @@
+/**
+ * Feed records attached to indicator keys, stored column-wise in typed arrays.
+ *
+ * While building, records are appended in feed order with the id of their key. `finish` sorts them by key
+ * (a counting sort), so the records of key `k` are `start[k] .. start[k + 1]` and no per-record key or
+ * pointer is kept. A record costs 8 bytes (category + flags, context id) plus 4 bytes per distinct key.
+ * Categories and contexts are interned once per feed: thousands of records usually share a handful of them.
+ */
+import type { ContextFields, IndicatorType, Match } from '../types.js';
+import { StringTable, grow } from './string-table.js';
+
+const CATEGORY_BITS = 0x00ffffff;
+/** The indicator was written in upper case in the feed (hashes, mostly): render the key upper-cased. */
+const UPPER_CASE = 1 << 24;
+/** The indicator as written in the feed is kept in `originals` (it differs from the key's rendering). */
+const HAS_ORIGINAL = 1 << 25;
+
+/** Strings shared by every table of one feed. */
+export class FeedStrings {
+  private readonly categoryIds = new Map<string, number>();
+  readonly categories: string[] = [];
+  /** Context fields, JSON-encoded (robust to any character in names and values) and interned. */
+  readonly contexts = new StringTable();
+  /** Indicators whose feed spelling differs from the key's canonical rendering. */
+  readonly originals = new StringTable();
+
+  category(name: string): number {
+    let id = this.categoryIds.get(name);
+    if (id === undefined) {
+      id = this.categories.length;
+      if (id > CATEGORY_BITS) throw new Error(`more than ${CATEGORY_BITS} distinct categories in one feed`);
+      this.categories.push(name);
+      this.categoryIds.set(name, id);
+    }
+    return id;
+  }
+
+  context(fields: ContextFields): number {
+    return this.contexts.intern(JSON.stringify(fields));
+  }
+
+  decodeContext(id: number): ContextFields {
+    return JSON.parse(this.contexts.text(id)) as ContextFields;
+  }
+
+  compact(): void {
+    this.contexts.compact();
+    this.originals.compact();
+  }
+
+  get memoryBytes(): number {
+    return this.contexts.memoryBytes + this.originals.memoryBytes;
+  }
+}
+
+/** Renders a key of the owning table as text (the canonical spelling of the indicator). */
+export type KeyRenderer = (keyId: number) => string;
+
+export class KeyedRecords {
+  private count = 0;
+  private keyOf: Uint32Array | undefined = new Uint32Array(16);
+  private meta = new Uint32Array(16);
+  private context = new Uint32Array(16);
+  /** Build order: (record index, originals id) pairs; after `finish`, sorted by final record index. */
+  private originalAt = new Uint32Array(0);
+  private originalId = new Uint32Array(0);
+  private originalCount = 0;
+  private start = new Uint32Array(1);
+
+  constructor(private readonly strings: FeedStrings, private readonly render: KeyRenderer) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  get memoryBytes(): number {
+    return this.meta.byteLength + this.context.byteLength + this.start.byteLength + this.originalAt.byteLength * 2;
+  }
+
+  /**
+   * `rendered` is the key's canonical text (what `render(keyId)` returns); `original` is the indicator as written
+   * in the feed, kept only when it differs from `rendered`.
+   */
+  add(keyId: number, rendered: string, original: string, category: string, context: ContextFields): void {
+    if (this.keyOf === undefined) throw new Error('records already finished');
+    if (this.count === this.meta.length) {
+      const length = this.count * 2;
+      this.keyOf = grow(this.keyOf, length);
+      this.meta = grow(this.meta, length);
+      this.context = grow(this.context, length);
+    }
+    let meta = this.strings.category(category);
+    if (original !== rendered) {
+      if (original === rendered.toUpperCase()) meta |= UPPER_CASE;
+      else {
+        meta |= HAS_ORIGINAL;
+        if (this.originalCount === this.originalAt.length) {
+          this.originalAt = grow(this.originalAt, Math.max(16, this.originalCount * 2));
+          this.originalId = grow(this.originalId, this.originalAt.length);
+        }
+        this.originalAt[this.originalCount] = this.count;
+        this.originalId[this.originalCount++] = this.strings.originals.intern(original);
+      }
+    }
+    this.keyOf[this.count] = keyId;
+    this.meta[this.count] = meta;
+    this.context[this.count] = this.strings.context(context);
+    this.count++;
+  }
+
+  /** Groups the records by key; `keyCount` is the number of keys of the owning table. */
+  finish(keyCount: number): void {
+    const keyOf = this.keyOf;
+    if (keyOf === undefined) return;
+    const { start, position } = groupByKey(keyOf, this.count, keyCount);
+    const meta = new Uint32Array(this.count);
+    const context = new Uint32Array(this.count);
+    for (let r = 0; r < this.count; r++) {
+      meta[position[r]!] = this.meta[r]!;
+      context[position[r]!] = this.context[r]!;
+    }
+    // Originals: move to final positions, then sort by position (pairs packed into doubles sort as numbers).
+    const packed = new Float64Array(this.originalCount);
+    for (let i = 0; i < this.originalCount; i++) packed[i] = position[this.originalAt[i]!]! * 2 ** 32 + this.originalId[i]!;
+    packed.sort();
+    this.originalAt = new Uint32Array(this.originalCount);
+    this.originalId = new Uint32Array(this.originalCount);
+    for (let i = 0; i < this.originalCount; i++) {
+      this.originalAt[i] = Math.floor(packed[i]! / 2 ** 32);
+      this.originalId[i] = packed[i]! % 2 ** 32;
+    }
+    this.start = start;
+    this.meta = meta;
+    this.context = context;
+    this.keyOf = undefined;
+  }
+
+  /** Appends one Match per record of `keyId`. */
+  emit(keyId: number, type: IndicatorType, feed: string, out: Match[]): void {
+    const end = this.start[keyId + 1]!;
+    for (let r = this.start[keyId]!; r < end; r++) {
+      const meta = this.meta[r]!;
+      out.push({
+        type,
+        category: this.strings.categories[meta & CATEGORY_BITS]!,
+        matchedIndicator: this.indicatorOf(r, keyId, meta),
+        feed,
+        context: this.strings.decodeContext(this.context[r]!),
+      });
+    }
+  }
+
+  private indicatorOf(record: number, keyId: number, meta: number): string {
+    if (meta & HAS_ORIGINAL) return this.strings.originals.text(this.originalId[lowerBound(this.originalAt, record)]!);
+    const rendered = this.render(keyId);
+    return meta & UPPER_CASE ? rendered.toUpperCase() : rendered;
+  }
+}
+
+function lowerBound(sorted: Uint32Array, value: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle]! < value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/**
+ * Counting sort of items by key: items of key `k` go to positions `start[k] .. start[k + 1]`, item `i` to
+ * `position[i]`, in their original order within a key.
+ */
+export function groupByKey(keyOf: Uint32Array, count: number, keyCount: number): { start: Uint32Array<ArrayBuffer>; position: Uint32Array<ArrayBuffer> } {
+  const start = new Uint32Array(keyCount + 1);
+  for (let i = 0; i < count; i++) start[keyOf[i]! + 1]!++;
+  for (let k = 0; k < keyCount; k++) start[k + 1]! += start[k]!;
+  const next = start.slice(0, keyCount);
+  const position = new Uint32Array(count);
+  for (let i = 0; i < count; i++) position[i] = next[keyOf[i]!]!++;
+  return { start, position };
+}

@@ -1,0 +1,133 @@
+/**
+ * Interning table for variable-length strings: every distinct string gets a dense id (0, 1, 2, ...).
+ * Strings live as UTF-8 bytes in one growing byte arena, located through an offsets array; an open-addressing
+ * table of ids finds them. A million short strings cost their bytes plus about 12 bytes each, instead of a
+ * JS string and a Map entry each (about 4× as much).
+ */
+
+const textDecoder = new TextDecoder();
+
+/** FNV-1a over UTF-8 bytes; the same function hashes arena bytes and query characters. */
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+export class StringTable {
+  private bytes = new Uint8Array(1024);
+  private byteLength = 0;
+  /** offsets[id] .. offsets[id + 1] are the bytes of string `id`. */
+  private offsets = new Uint32Array(64);
+  private count = 0;
+  /** slot → id + 1 (0 = empty); length is a power of two kept at most half full. */
+  private slots = new Uint32Array(64);
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Bytes held (arena, offsets and slots), for memory reports. */
+  get memoryBytes(): number {
+    return this.bytes.byteLength + this.offsets.byteLength + this.slots.byteLength;
+  }
+
+  /** The id of `text`, adding it when new. */
+  intern(text: string): number {
+    const found = this.find(text);
+    if (found >= 0) return found;
+    const encoded = Buffer.from(text, 'utf8');
+    this.ensureBytes(encoded.length);
+    this.bytes.set(encoded, this.byteLength);
+    const id = this.count++;
+    if (this.count + 1 > this.offsets.length) this.offsets = grow(this.offsets, this.offsets.length * 2);
+    this.offsets[id] = this.byteLength;
+    this.byteLength += encoded.length;
+    this.offsets[id + 1] = this.byteLength;
+    if (this.count * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    else this.place(id, hashBytes(this.bytes, this.offsets[id]!, this.byteLength));
+    return id;
+  }
+
+  /** The id of `text.slice(start, end)`, or -1; allocates nothing for ASCII text. */
+  find(text: string, start = 0, end = text.length): number {
+    let hash = FNV_OFFSET;
+    for (let i = start; i < end; i++) {
+      const code = text.charCodeAt(i);
+      if (code >= 0x80) return this.findBytes(encodeScratch(text.slice(start, end)));
+      hash = Math.imul(hash ^ code, FNV_PRIME);
+    }
+    const mask = this.slots.length - 1;
+    const length = end - start;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const entry = this.slots[slot]!;
+      if (entry === 0) return -1;
+      const id = entry - 1;
+      const from = this.offsets[id]!;
+      if (this.offsets[id + 1]! - from !== length) continue;
+      let i = 0;
+      while (i < length && this.bytes[from + i] === text.charCodeAt(start + i)) i++;
+      if (i === length) return id;
+    }
+  }
+
+  text(id: number): string {
+    return textDecoder.decode(this.bytes.subarray(this.offsets[id]!, this.offsets[id + 1]!));
+  }
+
+  /** Drops the growth slack once no more strings will be added. */
+  compact(): void {
+    this.bytes = this.bytes.slice(0, this.byteLength);
+    this.offsets = this.offsets.slice(0, this.count + 1);
+  }
+
+  private findBytes(query: Uint8Array): number {
+    const hash = hashBytes(query, 0, query.length);
+    const mask = this.slots.length - 1;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const entry = this.slots[slot]!;
+      if (entry === 0) return -1;
+      const id = entry - 1;
+      const from = this.offsets[id]!;
+      if (this.offsets[id + 1]! - from !== query.length) continue;
+      let i = 0;
+      while (i < query.length && this.bytes[from + i] === query[i]) i++;
+      if (i === query.length) return id;
+    }
+  }
+
+  private place(id: number, hash: number): void {
+    const mask = this.slots.length - 1;
+    let slot = hash & mask;
+    while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
+    this.slots[slot] = id + 1;
+  }
+
+  private rehash(slotCount: number): void {
+    this.slots = new Uint32Array(slotCount);
+    for (let id = 0; id < this.count; id++) this.place(id, hashBytes(this.bytes, this.offsets[id]!, this.offsets[id + 1]!));
+  }
+
+  private ensureBytes(extra: number): void {
+    if (this.byteLength + extra <= this.bytes.length) return;
+    this.bytes = grow(this.bytes, Math.max(this.bytes.length * 2, this.byteLength + extra));
+  }
+}
+
+function hashBytes(bytes: Uint8Array, from: number, to: number): number {
+  let hash = FNV_OFFSET;
+  for (let i = from; i < to; i++) hash = Math.imul(hash ^ bytes[i]!, FNV_PRIME);
+  return hash >>> 0;
+}
+
+function encodeScratch(text: string): Uint8Array {
+  const needed = text.length * 3;
+  if (StringTableScratch.bytes.length < needed) StringTableScratch.bytes = new Uint8Array(needed);
+  const { written } = StringTableScratch.encoder.encodeInto(text, StringTableScratch.bytes);
+  return StringTableScratch.bytes.subarray(0, written);
+}
+
+const StringTableScratch = { bytes: new Uint8Array(256), encoder: new TextEncoder() };
+
+export function grow<T extends Uint8Array | Uint32Array | Float64Array>(array: T, length: number): T {
+  const bigger = new (array.constructor as new (n: number) => T)(length);
+  bigger.set(array);
+  return bigger;
+}

@@ -1,0 +1,124 @@
+/**
+ * URL indicators of one feed, all kept in Kaspersky-normalized form (`host[/path][?query]`):
+ *  - exact URLs; an entry that is a bare host (`evil.com`, as CyberTrace-style URL feeds and URLhaus host lists
+ *    hold) matches every URL on that host;
+ *  - masks with `*` (see mask.ts);
+ *  - path-only entries (`/bins/mozi.m`, as maltrail holds), which match that path (with or without the
+ *    query) on any host.
+ */
+import type { ContextFields, Match } from '../types.js';
+import { normalizeUrl } from '../normalize/url.js';
+import { FeedStrings, KeyedRecords } from './records.js';
+import { MaskIndex, hostEnd } from './mask.js';
+import { StringTable } from './string-table.js';
+
+/**
+ * Stands in for `*` while a mask goes through URL normalization, which would otherwise treat it as text
+ * (a path of exactly `*` is dropped, for one). Lower-case letters and digits survive every normalization step.
+ */
+const STAR_STAND_IN = 'ftstar0q7z';
+/** Host put in front of a path-only entry so that it normalizes like the path of a URL. */
+const PATH_HOST = 'path.invalid';
+
+export type UrlEntry = { kind: 'exact' | 'mask' | 'path'; key: string } | { kind: 'invalid'; reason: string };
+
+/** The normalized form of a URL indicator, or why it has none. */
+export function normalizeUrlIndicator(indicator: string): UrlEntry {
+  const text = indicator.trim();
+  if (text.startsWith('/') && !text.startsWith('//')) {
+    const normalized = normalizeUrl(`${PATH_HOST}${text.replaceAll('*', STAR_STAND_IN)}`);
+    if (!normalized.ok) return { kind: 'invalid', reason: `URL path not valid: ${normalized.reason}` };
+    const path = normalized.url.slice(hostEnd(normalized.url)).replaceAll(STAR_STAND_IN, '*');
+    if (path.includes('*')) return { kind: 'mask', key: `*${path}` };
+    return { kind: 'path', key: path };
+  }
+  const normalized = normalizeUrl(text.replaceAll('*', STAR_STAND_IN));
+  if (!normalized.ok) return { kind: 'invalid', reason: `URL not valid: ${normalized.reason}` };
+  const key = normalized.url.replaceAll(STAR_STAND_IN, '*');
+  if (key.length === 0) return { kind: 'invalid', reason: 'URL normalizes to nothing' };
+  return { kind: key.includes('*') ? 'mask' : 'exact', key };
+}
+
+class UrlTable {
+  readonly keys = new StringTable();
+  readonly records: KeyedRecords;
+  constructor(strings: FeedStrings) {
+    this.records = new KeyedRecords(strings, (id) => this.keys.text(id));
+  }
+  add(key: string, original: string, category: string, context: ContextFields): void {
+    this.records.add(this.keys.intern(key), key, original, category, context);
+  }
+  finish(): void {
+    this.keys.compact();
+    this.records.finish(this.keys.size);
+  }
+  collect(text: string, start: number, end: number, feed: string, out: Match[]): void {
+    if (this.keys.size === 0) return;
+    const id = this.keys.find(text, start, end);
+    if (id >= 0) this.records.emit(id, 'url', feed, out);
+  }
+  get memoryBytes(): number {
+    return this.keys.memoryBytes + this.records.memoryBytes;
+  }
+}
+
+export class UrlIndex {
+  private readonly exact: UrlTable;
+  private readonly paths: UrlTable;
+  private readonly masks: MaskIndex;
+
+  constructor(strings: FeedStrings) {
+    this.exact = new UrlTable(strings);
+    this.paths = new UrlTable(strings);
+    this.masks = new MaskIndex(strings);
+  }
+
+  get size(): number {
+    return this.exact.records.size + this.paths.records.size + this.masks.size;
+  }
+
+  get memoryBytes(): number {
+    return this.exact.memoryBytes + this.paths.memoryBytes + this.masks.memoryBytes;
+  }
+
+  add(indicator: string, category: string, context: ContextFields): string | undefined {
+    const entry = normalizeUrlIndicator(indicator);
+    switch (entry.kind) {
+      case 'invalid':
+        return entry.reason;
+      case 'exact':
+        this.exact.add(entry.key, indicator, category, context);
+        return undefined;
+      case 'path':
+        this.paths.add(entry.key, indicator, category, context);
+        return undefined;
+      case 'mask':
+        this.masks.add(entry.key, indicator, category, context);
+        return undefined;
+    }
+  }
+
+  finish(): void {
+    this.exact.finish();
+    this.paths.finish();
+    this.masks.finish();
+  }
+
+  /** Matches a normalized URL whose host ends at `end` (exact, bare host, masks, path entries). */
+  collectUrl(url: string, end: number, feed: string, out: Match[]): void {
+    this.exact.collect(url, 0, url.length, feed, out);
+    if (end < url.length) {
+      this.exact.collect(url, 0, end, feed, out);
+      this.paths.collect(url, end, url.length, feed, out);
+      const query = url.indexOf('?', end);
+      if (query > end) this.paths.collect(url, end, query, feed, out);
+    }
+    this.masks.collect(url, end, feed, out);
+  }
+
+  /** Matches a bare host (a domain or IP query) against bare-host entries and masks. */
+  collectHost(host: string, feed: string, out: Match[]): void {
+    this.exact.collect(host, 0, host.length, feed, out);
+    this.masks.collect(host, host.length, feed, out);
+  }
+}

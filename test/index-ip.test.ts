@@ -1,0 +1,206 @@
+/**
+ * IP matching on real data: the 2021 honeypot's Suricata events against IPsum and maltrail's scanner lists
+ * (exact and CIDR), zeek connections against maltrail's `ip:port` trails; then IPv6 and CIDR edge cases.
+ * Expected counts come from simple scans written here, independent of the index.
+ */
+import { readFileSync } from 'node:fs';
+import { FeedIndexBuilder, Matcher } from '../src/index/matcher.js';
+import type { FeedRecord, FeedRole } from '../src/types.js';
+import { dataset } from './support/paths.js';
+
+function lines(path: string): string[] {
+  return readFileSync(path, 'utf8').split('\n');
+}
+
+/** Dotted IPv4, optionally with `/prefix` or `:port` (maltrail lists mix them with domains and URLs). */
+const IPV4_TRAIL = /^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2}|:\d{1,5})?$/;
+
+/** maltrail / IPsum style: one indicator a line (first token), `#` comments; only the IPv4 ones. */
+function trailIndicators(path: string): string[] {
+  return lines(path)
+    .map((line) => line.split('#')[0]!.trim().split(/\s+/)[0]!)
+    .filter((token) => IPV4_TRAIL.test(token));
+}
+
+function buildFeed(name: string, indicators: string[], role: FeedRole = 'feed', category = `test_${name}`): Matcher {
+  const matcher = new Matcher();
+  matcher.setFeed(feedIndex(name, indicators, role, category));
+  return matcher;
+}
+
+function feedIndex(name: string, indicators: string[], role: FeedRole = 'feed', category = `test_${name}`) {
+  const builder = new FeedIndexBuilder({ name, role, domainSuffix: false });
+  for (const indicator of indicators) {
+    const record: FeedRecord = { type: 'ip', indicator, category, context: [['source', name]] };
+    expect(builder.add(record)).toBeUndefined();
+  }
+  return builder.finish();
+}
+
+function ipv4ToNumber(ip: string): number {
+  return ip.split('.').reduce((n, part) => n * 256 + Number(part), 0);
+}
+
+function isPublicIPv4(ip: string): boolean {
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return false;
+  const [a, b] = ip.split('.').map(Number) as [number, number];
+  if (a === 10 || a === 127 || a === 0 || a >= 224) return false;
+  if (a === 172 && b >= 16 && b <= 31) return false;
+  if (a === 192 && b === 168) return false;
+  if (a === 169 && b === 254) return false;
+  return true;
+}
+
+const honeypotIps = (() => {
+  const ips = new Set<string>();
+  for (const line of lines(dataset('slips-honeypot-suricata-2021-06', 'eve.json'))) {
+    if (line.trim() === '') continue;
+    const event = JSON.parse(line) as { src_ip?: string; dest_ip?: string };
+    for (const ip of [event.src_ip, event.dest_ip]) if (ip !== undefined && isPublicIPv4(ip)) ips.add(ip);
+  }
+  return [...ips];
+})();
+
+describe('honeypot Suricata events against real IP feeds', () => {
+  test('IPsum: exact addresses', () => {
+    const ipsum = trailIndicators(dataset('ipsum', 'ipsum.txt'));
+    const feed = new Set(ipsum);
+    const expected = honeypotIps.filter((ip) => feed.has(ip));
+    const matcher = buildFeed('ipsum', ipsum);
+    const hits = honeypotIps.filter((ip) => matcher.match('ip', ip).length > 0);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(hits.sort()).toEqual(expected.sort());
+    const sample = matcher.match('ip', expected[0]!)[0]!;
+    expect(sample).toMatchObject({ type: 'ip', feed: 'ipsum', matchedIndicator: expected[0], category: 'test_ipsum' });
+    expect(sample.context).toEqual([['source', 'ipsum']]);
+  });
+
+  test('maltrail mass_scanner: exact addresses, also when the query carries a port', () => {
+    const trails = trailIndicators(dataset('maltrail-trails', 'trails', 'static', 'mass_scanner.txt'));
+    const feed = new Set(trails);
+    const expected = honeypotIps.filter((ip) => feed.has(ip));
+    const matcher = buildFeed('mass_scanner', trails);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(honeypotIps.filter((ip) => matcher.match('ip', ip).length > 0).sort()).toEqual(expected.sort());
+    expect(honeypotIps.filter((ip) => matcher.match('ip', `${ip}:445`).length > 0).sort()).toEqual(expected.sort());
+  });
+
+  test('maltrail mass_scanner_cidr: every containing range is reported', () => {
+    const cidrs = trailIndicators(dataset('maltrail-trails', 'trails', 'static', 'mass_scanner_cidr.txt'));
+    const ranges = cidrs.map((cidr) => {
+      const [address, length] = cidr.split('/') as [string, string];
+      const size = 2 ** (32 - Number(length));
+      const first = Math.floor(ipv4ToNumber(address) / size) * size;
+      return { cidr, first, last: first + size - 1 };
+    });
+    const matcher = buildFeed('mass_scanner_cidr', cidrs);
+    let expectedIps = 0;
+    let expectedPairs = 0;
+    let ips = 0;
+    let pairs = 0;
+    for (const ip of honeypotIps) {
+      const n = ipv4ToNumber(ip);
+      const containing = ranges.filter((r) => r.first <= n && n <= r.last).map((r) => r.cidr);
+      const matched = matcher.match('ip', ip).map((m) => m.matchedIndicator);
+      expect(matched.sort()).toEqual(containing.sort());
+      if (containing.length > 0) expectedIps++;
+      expectedPairs += containing.length;
+      if (matched.length > 0) ips++;
+      pairs += matched.length;
+    }
+    expect(expectedIps).toBeGreaterThan(0);
+    expect(ips).toBe(expectedIps);
+    expect(pairs).toBe(expectedPairs);
+  });
+});
+
+describe('ip:port trails against zeek connections', () => {
+  const bazarloader = trailIndicators(dataset('maltrail-trails', 'trails', 'static', 'malware', 'bazarloader.txt'));
+  const connections = lines(dataset('slips-zeek-json', 'conn.log'))
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .map((c) => ({ ip: String(c['id.resp_h']), port: Number(c['id.resp_p']) }));
+  const query = (c: { ip: string; port: number }): string => (c.ip.includes(':') ? `[${c.ip}]:${c.port}` : `${c.ip}:${c.port}`);
+  const pairs = new Set(bazarloader);
+  const expected = [...new Set(connections.map(query).filter((q) => pairs.has(q)))];
+
+  test('only the IP+port pair matches, not the bare IP', () => {
+    const matcher = buildFeed('bazarloader', bazarloader);
+    const hits = [...new Set(connections.map(query).filter((q) => matcher.match('ip', q).length > 0))];
+    expect(expected.length).toBeGreaterThan(0);
+    expect(hits.sort()).toEqual(expected.sort());
+    for (const hit of hits) expect(matcher.match('ip', hit.slice(0, hit.lastIndexOf(':')))).toEqual([]);
+    expect(matcher.match('ip', hits[0]!)[0]).toMatchObject({ matchedIndicator: hits[0], feed: 'bazarloader', type: 'ip' });
+  });
+
+  test('an allow-list suppresses the false positive; a block-list detects it anyway', () => {
+    // The allow and block feeds are synthetic: they hold the address of the one real false positive.
+    const falsePositive = expected[0]!;
+    const address = falsePositive.slice(0, falsePositive.lastIndexOf(':'));
+    const matcher = new Matcher();
+    matcher.setFeed(feedIndex('bazarloader', bazarloader));
+    expect(matcher.match('ip', falsePositive)).toHaveLength(1);
+    matcher.setFeed(feedIndex('false-positives', [address], 'allow'));
+    expect(matcher.match('ip', falsePositive)).toEqual([]);
+    matcher.setFeed(feedIndex('internal-ti', [`${address}/24`], 'block', 'KL_InternalTI_IP'));
+    expect(matcher.match('ip', falsePositive)).toEqual([
+      expect.objectContaining({ feed: 'internal-ti', category: 'KL_InternalTI_IP', matchedIndicator: `${address}/24` }),
+    ]);
+    matcher.removeFeed('false-positives');
+    expect(matcher.match('ip', falsePositive).map((m) => m.feed).sort()).toEqual(['bazarloader', 'internal-ti']);
+  });
+});
+
+describe('IPv6 and CIDR edge cases (synthetic feeds)', () => {
+  const matcher = new Matcher();
+  matcher.setFeed(feedIndex('wide', ['0.0.0.0/0', '::/0', '10.0.0.0/8', '2001:db8::/32']));
+  matcher.setFeed(feedIndex('narrow', ['10.1.0.0/16', '10.1.2.3/32', '2001:db8::1/128', '2001:DB8:0:0::2', '10.1.2.3:8080', '[2001:db8::1]:443']));
+  matcher.setFeed(feedIndex('mapped', ['::ffff:192.0.2.1', '10.1.2.0/255'.replace('/255', '/24')]));
+  const found = (value: string): string[] => matcher.match('ip', value).map((m) => `${m.feed} ${m.matchedIndicator}`).sort();
+
+  test('all containing ranges from every feed, /0 included', () => {
+    expect(found('10.1.2.3')).toEqual(['mapped 10.1.2.0/24', 'narrow 10.1.0.0/16', 'narrow 10.1.2.3/32', 'wide 0.0.0.0/0', 'wide 10.0.0.0/8']);
+    expect(found('10.1.2.3:8080')).toEqual([
+      'mapped 10.1.2.0/24', 'narrow 10.1.0.0/16', 'narrow 10.1.2.3/32', 'narrow 10.1.2.3:8080', 'wide 0.0.0.0/0', 'wide 10.0.0.0/8',
+    ]);
+    expect(found('10.1.2.4')).toEqual(['mapped 10.1.2.0/24', 'narrow 10.1.0.0/16', 'wide 0.0.0.0/0', 'wide 10.0.0.0/8']);
+    expect(found('192.168.0.1')).toEqual(['wide 0.0.0.0/0']);
+  });
+
+  test('IPv6: exact /128, bracketed with port, non-canonical spellings, /0', () => {
+    expect(found('2001:db8::1')).toEqual(['narrow 2001:db8::1/128', 'wide 2001:db8::/32', 'wide ::/0']);
+    expect(found('[2001:0DB8:0000::0001]:443')).toEqual(['narrow 2001:db8::1/128', 'narrow [2001:db8::1]:443', 'wide 2001:db8::/32', 'wide ::/0']);
+    expect(found('2001:db8::2')).toEqual(['narrow 2001:DB8:0:0::2', 'wide 2001:db8::/32', 'wide ::/0']);
+    expect(found('2001:db9::1')).toEqual(['wide ::/0']);
+  });
+
+  test('IPv4-mapped IPv6 matches the IPv4 address', () => {
+    expect(found('192.0.2.1')).toContain('mapped ::ffff:192.0.2.1');
+    expect(found('::ffff:10.1.2.3')).toContain('narrow 10.1.2.3/32');
+  });
+
+  test('invalid queries match nothing and never throw', () => {
+    for (const bad of ['', ' ', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1.2.3.4:', '1.2.3.4:65536', '[::1', '[::1]x', '::1::', 'g::1', '1.2.3.4/8', 'x', '1:2:3:4:5:6:7:8:9']) {
+      expect(matcher.match('ip', bad)).toEqual([]);
+    }
+  });
+
+  test('a feed replaced by setFeed is swapped whole', () => {
+    const swapped = new Matcher();
+    swapped.setFeed(feedIndex('f', ['1.1.1.1']));
+    expect(swapped.match('ip', '1.1.1.1')).toHaveLength(1);
+    swapped.setFeed(feedIndex('f', ['2.2.2.2']));
+    expect(swapped.match('ip', '1.1.1.1')).toEqual([]);
+    expect(swapped.match('ip', '2.2.2.2')).toHaveLength(1);
+  });
+
+  test('malformed IP indicators are rejected with a reason and counted', () => {
+    const builder = new FeedIndexBuilder({ name: 'bad', role: 'feed', domainSuffix: false });
+    for (const bad of ['1.2.3.4/33', 'example.com', '1.2.3.4:99999', '::/129']) {
+      expect(builder.add({ type: 'ip', indicator: bad, category: 'c', context: [] })).toMatch(/not an IP/);
+    }
+    const index = builder.finish();
+    expect(index.size).toBe(0);
+    expect(Object.values(index.rejected).reduce((a, b) => a + b, 0)).toBe(4);
+  });
+});
