@@ -1,6 +1,212 @@
-/** Kaspersky URL normalization (placeholder until the normalization work lands). */
+/**
+ * Kaspersky URL normalization, byte-for-byte as Kaspersky's public reference implementation
+ * (KasperskyLab/threat-intelligence, normalize_url/, Go 1.22 standard library), quirks included.
+ * docs/url-normalization.md describes the rules, the quirks and how the test vectors were made.
+ *
+ * Output is `host[/path][?query]`: no scheme, userinfo, port or fragment; host, path and query lower-cased;
+ * path and query percent-decoded once. Inputs the reference rejects give `{ ok: false, reason }`.
+ */
+import { escapedPath, goParseUrl, GoUrlError, pathUnescape, queryUnescape, type GoUrl } from './go-net-url.js';
+import { fromByteString, goCollapse, goToLower, isAscii, toByteString } from './go-text.js';
+import { IANA_SCHEMES, LONGEST_SCHEME } from './iana-schemes.js';
+import { normalizeIPv4, normalizeIPv6 } from './ip.js';
+import { parseCommonShape } from './url-fast-path.js';
+
 export type UrlNormalization = { ok: true; url: string } | { ok: false; reason: string };
 
+/** What the normalization steps read from a parsed URL (a subset of Go's url.URL, as byte strings). */
+export interface ParsedUrl {
+  /** The input after the reference's preparation (leading spaces trimmed, `scheme://` written out). */
+  prepared: string;
+  /** Host and port as url.Parse leaves them (percent-decoded). */
+  host: string;
+  /** URL.EscapedPath(). */
+  escapedPath: string;
+  /** Decoded path (URL.Path). */
+  path: string;
+  rawQuery: string;
+  forceQuery: boolean;
+  hasFragment: boolean;
+  hasScheme: boolean;
+}
+
+/** Normalizes one URL (or URL mask) the way Kaspersky's reference does. */
 export function normalizeUrl(raw: string): UrlNormalization {
-  return { ok: false, reason: `not implemented: ${raw.length}` };
+  const parsed = parseCommonShape(raw) ?? parseLikeReference(raw);
+  return parsed instanceof GoUrlError ? { ok: false, reason: parsed.reason } : normalizeParsed(parsed);
+}
+
+/** normalizeUrl without the fast path: every input goes through the emulation of Go's url.Parse. */
+export function normalizeUrlFull(raw: string): UrlNormalization {
+  const parsed = parseLikeReference(raw);
+  return parsed instanceof GoUrlError ? { ok: false, reason: parsed.reason } : normalizeParsed(parsed);
+}
+
+/**
+ * The reference's scheme step: a listed scheme before the first ':' (lower-cased) is rewritten as `scheme://`
+ * plus the rest without leading slashes; anything else gets `http://` in front of the input without leading
+ * slashes.
+ */
+export function withScheme(raw: string): string {
+  const colon = raw.indexOf(':');
+  const candidate = colon < 0 ? raw : raw.slice(0, colon);
+  // Lower-casing can shrink a non-ASCII candidate (the Kelvin sign is 3 bytes, its "k" one).
+  if (candidate.length <= 3 * LONGEST_SCHEME) {
+    const scheme = goToLower(candidate);
+    if (IANA_SCHEMES.has(scheme)) return `${scheme}://${trimLeadingSlashes(colon < 0 ? '' : raw.slice(colon + 1))}`;
+  }
+  return `http://${trimLeadingSlashes(raw)}`;
+}
+
+function trimLeadingSlashes(s: string): string {
+  let i = 0;
+  while (i < s.length && s.charCodeAt(i) === 0x2f) i++;
+  return i === 0 ? s : s.slice(i);
+}
+
+/** Prepares and parses `raw` with the emulation of Go's url.Parse, retrying a bad %-escape as the reference does. */
+export function parseLikeReference(raw: string): ParsedUrl | GoUrlError {
+  let bytes = toByteString(raw);
+  let start = 0;
+  while (start < bytes.length && bytes.charCodeAt(start) === 0x20) start++;
+  bytes = withScheme(bytes.slice(start));
+  let u = goParseUrl(bytes);
+  // The reference retries when the error text contains "invalid URL escape"; Go's message quotes the URL,
+  // so a URL containing those words retries too (the retry then fails the same way).
+  if (u instanceof GoUrlError && (u.escape || bytes.includes('invalid URL escape'))) {
+    u = goParseUrl(bytes.replaceAll('%', '%25'));
+  }
+  if (u instanceof GoUrlError) return u;
+  return fromGoUrl(bytes, u);
+}
+
+function fromGoUrl(prepared: string, u: GoUrl): ParsedUrl {
+  return {
+    prepared,
+    host: u.host,
+    escapedPath: escapedPath(u),
+    path: u.path,
+    rawQuery: u.rawQuery,
+    forceQuery: u.forceQuery,
+    hasFragment: u.fragment !== '',
+    hasScheme: u.scheme !== '',
+  };
+}
+
+/** The reference's steps after parsing: host, path, query, then assembling and the final clean-ups. */
+export function normalizeParsed(u: ParsedUrl): UrlNormalization {
+  const host = normalizeHost(u.host);
+  if (host === undefined) return { ok: false, reason: 'invalid IPv6 host' };
+  const path = normalizePath(u.escapedPath);
+  if (path === undefined) return { ok: false, reason: 'invalid URL escape in path' };
+  const query = normalizeQuery(u.rawQuery);
+
+  let out = host;
+  if (host !== '' && path !== '' && path.charCodeAt(0) !== 0x2f) out += '/';
+  out += path;
+  const wantsSlash =
+    (u.rawQuery !== '' || u.prepared.endsWith('?')) && (u.path.endsWith('/') || u.path.endsWith('.'));
+  if (wantsSlash && !path.endsWith('/')) out += '/';
+  if (query !== '') out += '?' + query;
+  else if (u.forceQuery) out += '?';
+
+  let res = goCollapse(out, '/', false);
+  // query.length is Go's byte length: query is a byte string here.
+  if (res.endsWith('/?') && query.length < 2 && (u.hasFragment || u.hasScheme)) res = res.slice(0, -2);
+  if (res.endsWith('/.')) res = res.slice(0, -2);
+  return { ok: true, url: fromByteString(res) };
+}
+
+/**
+ * Host: lower-cased; two or more ':' means IPv6 (canonical form, brackets kept; undefined if it does not parse);
+ * otherwise the port is dropped, dot runs collapsed, one leading '.' and one leading "www." removed, and an
+ * inet_aton-style IPv4 rewritten in dotted decimal.
+ */
+export function normalizeHost(raw: string): string | undefined {
+  if (raw === '') return '';
+  const lower = goToLower(raw);
+  const firstColon = lower.indexOf(':');
+  if (firstColon >= 0 && lower.indexOf(':', firstColon + 1) >= 0) return normalizeIPv6(raw);
+  let host = goCollapse(firstColon < 0 ? lower : lower.slice(0, firstColon), '.', true);
+  if (host.startsWith('.')) host = host.slice(1);
+  if (host.startsWith('www.')) host = host.slice(4);
+  return normalizeIPv4(host) ?? host;
+}
+
+/**
+ * Path (escaped form): dot segments cleaned lexically, leading '/' dropped, '/' runs collapsed, then each
+ * segment percent-decoded and lower-cased; exactly "*" becomes empty. undefined on a bad escape.
+ */
+export function normalizePath(raw: string): string | undefined {
+  if (raw === '') return '';
+  let p = cleanPath(raw);
+  if (p.startsWith('/')) p = p.slice(1);
+  if (p.includes('\\')) p = p.replaceAll('\\', '/');
+  p = goCollapse(p, '/', true);
+  if (p.includes('%') || !isAscii(p)) {
+    const segments = p.split('/');
+    for (let i = 0; i < segments.length; i++) {
+      const decoded = pathUnescape(segments[i]!);
+      if (decoded instanceof GoUrlError) return undefined;
+      segments[i] = goToLower(decoded);
+    }
+    p = segments.join('/');
+  } else {
+    // Without escapes or non-ASCII, decoding is the identity and lower-casing commutes with the split.
+    p = goToLower(p);
+  }
+  return p === '*' ? '' : p;
+}
+
+/** Query: '+' protected as %2B, %00 removed, decoded once when that succeeds, '/' runs collapsed, lower-cased. */
+export function normalizeQuery(raw: string): string {
+  if (raw === '') return '';
+  let q = raw;
+  if (q.includes('%') || q.includes('+')) {
+    q = q.replaceAll('+', '%2B').replaceAll('%00', '');
+    const decoded = queryUnescape(q);
+    if (!(decoded instanceof GoUrlError) && decoded !== '') q = decoded;
+  }
+  return goToLower(goCollapse(q, '/', false));
+}
+
+/** Go's path.Clean (filepath.Clean on Unix): lexical removal of '.', '..' and repeated '/'. */
+export function cleanPath(p: string): string {
+  if (p === '') return '.';
+  const rooted = p.charCodeAt(0) === 0x2f;
+  if (!needsCleaning(p)) return p;
+  const out: string[] = [];
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') {
+      if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
+      else if (!rooted) out.push('..');
+      continue;
+    }
+    out.push(seg);
+  }
+  const joined = out.join('/');
+  if (rooted) return '/' + joined;
+  return joined === '' ? '.' : joined;
+}
+
+/** True unless `p` is already clean: no empty, '.' or '..' segment and no trailing '/' (except "/" itself). */
+function needsCleaning(p: string): boolean {
+  if (p === '/') return false;
+  if (p.endsWith('/')) return true;
+  for (let i = 0; i < p.length; i++) {
+    if (p.charCodeAt(i) !== 0x2f) continue;
+    const next = p.charCodeAt(i + 1);
+    if (next === 0x2f) return true;
+    if (next === 0x2e) {
+      const after = p.charCodeAt(i + 2);
+      if (Number.isNaN(after) || after === 0x2f) return true;
+      if (after === 0x2e) {
+        const third = p.charCodeAt(i + 3);
+        if (Number.isNaN(third) || third === 0x2f) return true;
+      }
+    }
+  }
+  // A relative path starting with "." or ".." segments.
+  return p === '.' || p === '..' || p.startsWith('./') || p.startsWith('../');
 }
