@@ -6,6 +6,7 @@
  */
 
 const textDecoder = new TextDecoder();
+const textEncoder = new TextEncoder();
 
 /** FNV-1a over UTF-8 bytes; the same function hashes arena bytes and query characters. */
 const FNV_OFFSET = 0x811c9dc5;
@@ -33,16 +34,22 @@ export class StringTable {
   intern(text: string): number {
     const found = this.find(text);
     if (found >= 0) return found;
-    const encoded = Buffer.from(text, 'utf8');
-    this.ensureBytes(encoded.length);
-    this.bytes.set(encoded, this.byteLength);
+    this.ensureBytes(text.length * 3);
+    const from = this.byteLength;
+    let ascii = true;
+    for (let i = 0; i < text.length && ascii; i++) {
+      const code = text.charCodeAt(i);
+      if (code >= 0x80) ascii = false;
+      else this.bytes[from + i] = code;
+    }
+    const written = ascii ? text.length : textEncoder.encodeInto(text, this.bytes.subarray(from)).written;
     const id = this.count++;
     if (this.count + 1 > this.offsets.length) this.offsets = grow(this.offsets, this.offsets.length * 2);
-    this.offsets[id] = this.byteLength;
-    this.byteLength += encoded.length;
+    this.offsets[id] = from;
+    this.byteLength += written;
     this.offsets[id + 1] = this.byteLength;
     if (this.count * 2 > this.slots.length) this.rehash(this.slots.length * 2);
-    else this.place(id, hashBytes(this.bytes, this.offsets[id]!, this.byteLength));
+    else this.place(id, hashBytes(this.bytes, from, this.byteLength));
     return id;
   }
 
