@@ -23,9 +23,12 @@ function scalarText(value: unknown): string | undefined {
   return undefined;
 }
 
-/** Every scalar at `path` (`files/MD5`): lists on the way are walked element by element. */
-export function valuesAt(record: unknown, path: string): string[] {
-  const found: string[] = [];
+/**
+ * Every value at `path` (`files/MD5`): lists on the way are walked element by element. Values are returned
+ * as found (not only strings) so that a caller can refuse a wrongly typed field instead of indexing `42`.
+ */
+export function valuesAt(record: unknown, path: string): unknown[] {
+  const found: unknown[] = [];
   const walk = (node: unknown, names: string[], depth: number): void => {
     if (depth > MAX_DEPTH) throw new NestingTooDeep();
     if (Array.isArray(node)) {
@@ -33,8 +36,7 @@ export function valuesAt(record: unknown, path: string): string[] {
       return;
     }
     if (names.length === 0) {
-      const text = scalarText(node);
-      if (text !== undefined) found.push(text);
+      if (node !== null && node !== undefined) found.push(node);
       return;
     }
     if (isRecord(node) && Object.hasOwn(node, names[0]!)) walk(node[names[0]!], names.slice(1), depth + 1);

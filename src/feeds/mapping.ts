@@ -21,12 +21,17 @@ export function emitMapped(
   sink: FeedSink,
   where: string,
   mapping: readonly FeedFieldMapping[],
-  valuesOf: (field: string) => string[],
+  valuesOf: (field: string) => unknown[],
   context: ContextFields,
 ): void {
   let found = 0;
   for (const { field, type, category } of mapping) {
     for (const raw of valuesOf(field)) {
+      if (typeof raw !== 'string') {
+        found++;
+        sink.skip(where, `${field} is not a string`, JSON.stringify(raw) ?? String(raw));
+        continue;
+      }
       const value = raw.trim();
       if (value === '') continue;
       found++;

@@ -44,7 +44,9 @@ async function parseSplunkLookup(file: string, sink: FeedSink): Promise<void> {
       sink.skip(where, 'empty host');
       continue;
     }
-    emitHostOrUrl(sink, where, host, (record.row.path ?? '').trim(), csvContext(record, ['host', 'path']));
+    // The lookup writes a whole-host entry (`||host^` in the adblock list) with the path "/".
+    const urlPath = (record.row.path ?? '').trim();
+    emitHostOrUrl(sink, where, host, urlPath === '/' ? '' : urlPath, csvContext(record, ['host', 'path']));
   }
 }
 
