@@ -2,6 +2,12 @@
  * Kaspersky URL masks: a normalized URL pattern where `*` stands for any run of characters (possibly empty),
  * anchored at both ends. `?` is not a wildcard: in a normalized URL it starts the query.
  *
+ * A `*` in the host part of a mask stands for host characters only (`*.evil.com/x` does not match
+ * `a.org/b.evil.com/x`; `*` followed by `/wp-login.php` means that path at the root of any host), except a `*`
+ * that ends a mask without a path (`evil.*`, a bare `*`), which matches the rest of the URL. The mask's host
+ * is matched against the URL's host, its path and query against the URL's. Because normalization drops a
+ * trailing `/`, a mask ending in `/*` (`evil.com/dl/*`) also matches the URL without it (`evil.com/dl`).
+ *
  * Index: a mask is filed under a literal part of its host, so a lookup probes a few host keys instead of
  * testing every mask:
  *  - host without `*` (`evil.com/dl/*`): filed under the host itself;
@@ -10,10 +16,7 @@
  *  - no literal tail (a bare `*`, `evil.*`, or a star right before the first slash): kept in a residual
  *    list tested on every lookup.
  * A lookup probes the query's host and each parent suffix (`a.b.c`, `b.c`, `c`) and tests the masks filed
- * there. This assumes a `*` in the host part of a mask stands for host characters only; a mask whose host
- * `*` would have to cover a `/` is not found.
- *
- * Trailing `/*`: normalization drops a trailing `/`, so `evil.com/*` also matches `evil.com` itself.
+ * there: every mask that can match is found, since a matching host must end with the mask's literal tail.
  */
 import type { ContextFields, Match } from '../types.js';
 import { FeedStrings, KeyedRecords, groupByKey } from './records.js';
@@ -38,7 +41,7 @@ export function maskHostKey(mask: string): string | undefined {
   return key.length > 0 ? key : undefined;
 }
 
-/** A mask split at its stars: the text must start with the first piece, end with the last, hold the rest in order. */
+/** Text split at the stars of a pattern: it must start with the first piece, end with the last, hold the rest in order. */
 export function matchesPieces(pieces: readonly string[], text: string): boolean {
   const last = pieces.length - 1;
   if (last === 0) return text === pieces[0];
@@ -56,18 +59,32 @@ export function matchesPieces(pieces: readonly string[], text: string): boolean 
   return true;
 }
 
-/** Whether a mask matches a normalized URL, including the trailing `/*` rule. */
-export function maskMatches(pieces: readonly string[], url: string): boolean {
-  if (matchesPieces(pieces, url)) return true;
-  const last = pieces[pieces.length - 1]!;
-  return pieces.length > 1 && last === '' && pieces[pieces.length - 2]!.endsWith('/') && matchesPieces(pieces, `${url}/`);
+/** A mask ready for matching: host and rest (path and query) patterns, or one pattern for the whole URL. */
+export type CompiledMask =
+  | { whole: readonly string[] }
+  | { host: readonly string[]; rest: readonly string[]; trailingSlashStar: boolean };
+
+export function compileMask(mask: string): CompiledMask {
+  const end = hostEnd(mask);
+  if (end === mask.length && mask.endsWith('*')) return { whole: mask.split('*') };
+  const rest = mask.slice(end);
+  return { host: mask.slice(0, end).split('*'), rest: rest.split('*'), trailingSlashStar: rest.endsWith('/*') };
+}
+
+/** Whether a mask matches a normalized URL. */
+export function maskMatches(mask: CompiledMask, url: string): boolean {
+  if ('whole' in mask) return matchesPieces(mask.whole, url);
+  const end = hostEnd(url);
+  if (!matchesPieces(mask.host, url.slice(0, end))) return false;
+  const rest = url.slice(end);
+  return matchesPieces(mask.rest, rest) || (mask.trailingSlashStar && matchesPieces(mask.rest, `${rest}/`));
 }
 
 export class MaskIndex {
   /** Distinct masks (normalized text with `*`) and their records. */
   private readonly masks = new StringTable();
   private readonly records: KeyedRecords;
-  private pieces: string[][] = [];
+  private compiled: CompiledMask[] = [];
   /** Host keys, and for each the ids of the masks filed under it (built by `finish`). */
   private readonly hostKeys = new StringTable();
   private filedKey = new Uint32Array(16);
@@ -101,7 +118,7 @@ export class MaskIndex {
     this.masks.compact();
     this.hostKeys.compact();
     this.records.finish(this.masks.size);
-    this.pieces = Array.from({ length: this.masks.size }, (_, id) => this.masks.text(id).split('*'));
+    this.compiled = Array.from({ length: this.masks.size }, (_, id) => compileMask(this.masks.text(id)));
     const { start, position } = groupByKey(this.filedKey, this.filedCount, this.hostKeys.size);
     this.hostMasks = new Uint32Array(this.filedCount);
     for (let i = 0; i < this.filedCount; i++) this.hostMasks[position[i]!] = this.filedMask[i]!;
@@ -127,7 +144,7 @@ export class MaskIndex {
   }
 
   private test(id: number, url: string, feed: string, out: Match[]): void {
-    if (maskMatches(this.pieces[id]!, url)) this.records.emit(id, 'url', feed, out);
+    if (maskMatches(this.compiled[id]!, url)) this.records.emit(id, 'url', feed, out);
   }
 
   private file(id: number, mask: string): void {
