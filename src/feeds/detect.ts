@@ -72,10 +72,11 @@ function detectContent(file: string, text: string): FeedFormat {
   const lines = text.split('\n').map((line) => line.trim());
   const comments = lines.filter((line) => line.startsWith('#') || line.startsWith('!'));
   const first = lines.find((line) => line !== '' && !line.startsWith('#') && !line.startsWith('!')) ?? '';
+  // Maltrail files open with their copyright line; their references may name any other feed, so it goes first.
+  if (/Maltrail/i.test(comments[0] ?? '')) return 'maltrail';
   if (/\bdst_ip\b/.test(first) && /\bdst_port\b/.test(first)) return 'feodo';
-  if (/^"?host"?,"?path"?,/.test(first) || comments.some((line) => /urlhaus/i.test(line))) return 'urlhaus';
+  if (/^"?host"?,"?path"?,/.test(first) || comments.some((line) => /^[#!]\s*(?:Homepage|Source):.*urlhaus/i.test(line))) return 'urlhaus';
   if (TWEETFEED_ROW.test(first)) return 'tweetfeed';
   if (IPSUM_ROW.test(first) || comments.some((line) => /IPsum/.test(line))) return 'ipsum';
-  if (comments.some((line) => /Maltrail/i.test(line))) return 'maltrail';
   throw undetectable(file, 'cannot tell the feed format from the file name or content');
 }

@@ -64,7 +64,9 @@ function emitTrail(sink: FeedSink, where: string, trail: string, category: strin
     sink.skip(where, 'regex trail (unsupported)', trail);
     return;
   }
-  if (ipProblem(trail) === undefined) sink.emit(where, 'ip', trail, category, context);
+  const addressProblem = ipProblem(trail);
+  if (addressProblem === undefined) sink.emit(where, 'ip', trail, category, context);
+  else if (/^[\d.]+\/\d+$/.test(trail)) sink.skip(where, addressProblem, trail);
   else if (slash !== -1) sink.emit(where, 'url', trail, category, context);
   else if (/^[\d.:]+$/.test(trail)) sink.skip(where, 'not a valid IP trail', trail);
   else sink.emit(where, 'domain', trail.replace(/^\.+|\.+$/g, ''), category, context);
