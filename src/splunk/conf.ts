@@ -72,3 +72,14 @@ export function layerConfs(files: ConfFile[]): Map<string, Map<string, string>> 
   }
   return merged;
 }
+
+/** Writes stanzas back as .conf text (multi-line values continue with `\`, as parseConf reads them). */
+export function formatConf(stanzas: ConfStanza[], header = ''): string {
+  const lines = header ? header.trimEnd().split('\n').map((l) => `# ${l}`.trimEnd()) : [];
+  for (const stanza of stanzas) {
+    if (lines.length > 0) lines.push('');
+    lines.push(`[${stanza.name}]`);
+    for (const s of stanza.settings) lines.push(`${s.key} = ${s.value.split('\n').join('\\\n')}`);
+  }
+  return lines.join('\n') + '\n';
+}
