@@ -108,6 +108,10 @@ describe('maltrail path trails against maltrail demo URL events (real)', () => {
       expect(found.map((m) => m.matchedIndicator)).toEqual(trailSet.has(event.path) ? [event.path] : []);
     }
     expect(matcher.match('url', 'http://example.org/not/shell.php')).toEqual([]);
+    expect(matcher.match('url', 'http://example.org/shell.php?x=1')).toEqual([]);
+    // maltrail's loader hands path trails over as the mask `*/path`: the same entry.
+    const asMask = matcherOf(feed('web_shells', [['url', `*${trails[0]!}`]]));
+    expect(asMask.match('url', `http://192.0.2.1${trails[0]!}`).map((m) => m.matchedIndicator)).toEqual([`*${trails[0]!}`]);
   });
 });
 

@@ -13,10 +13,13 @@
  *  - host without `*` (`evil.com/dl/*`): filed under the host itself;
  *  - host with `*` (`*.evil.com/*`, `cdn*.evil.com`): filed under the label-aligned tail of the literal text
  *    after its last `*` (`evil.com`);
- *  - no literal tail (a bare `*`, `evil.*`, or a star right before the first slash): kept in a residual
- *    list tested on every lookup.
- * A lookup probes the query's host and each parent suffix (`a.b.c`, `b.c`, `c`) and tests the masks filed
- * there: every mask that can match is found, since a matching host must end with the mask's literal tail.
+ *  - any host and a literal path (`*` then `/shell.php`, how maltrail path trails arrive): filed under the
+ *    path, which the URL's path and query must equal;
+ *  - anything else (a bare `*`, `evil.*`, a star before the slash and in the path): kept in a residual list
+ *    tested on every lookup.
+ * A lookup probes the query's host and each parent suffix (`a.b.c`, `b.c`, `c`), and its path, and tests the
+ * masks filed there: every mask that can match is found, since a matching host must end with the mask's
+ * literal tail.
  */
 import type { ContextFields, Match } from '../types.js';
 import { FeedStrings, KeyedRecords, groupByKey } from './records.js';
@@ -80,19 +83,54 @@ export function maskMatches(mask: CompiledMask, url: string): boolean {
   return matchesPieces(mask.rest, rest) || (mask.trailingSlashStar && matchesPieces(mask.rest, `${rest}/`));
 }
 
+/** Mask ids filed under string keys: appended while building, grouped by key in `finish`. */
+class MaskBuckets {
+  readonly keys = new StringTable();
+  private filedKey = new Uint32Array(16);
+  private filedMask = new Uint32Array(16);
+  private filedCount = 0;
+  private start = new Uint32Array(1);
+  private masks = new Uint32Array(0);
+
+  get memoryBytes(): number {
+    return this.keys.memoryBytes + this.start.byteLength + this.masks.byteLength;
+  }
+
+  file(key: string, maskId: number): void {
+    if (this.filedCount === this.filedKey.length) {
+      this.filedKey = grow(this.filedKey, this.filedCount * 2);
+      this.filedMask = grow(this.filedMask, this.filedCount * 2);
+    }
+    this.filedKey[this.filedCount] = this.keys.intern(key);
+    this.filedMask[this.filedCount++] = maskId;
+  }
+
+  finish(): void {
+    this.keys.compact();
+    const { start, position } = groupByKey(this.filedKey, this.filedCount, this.keys.size);
+    this.masks = new Uint32Array(this.filedCount);
+    for (let i = 0; i < this.filedCount; i++) this.masks[position[i]!] = this.filedMask[i]!;
+    this.start = start;
+    this.filedKey = new Uint32Array(0);
+    this.filedMask = new Uint32Array(0);
+  }
+
+  /** The ids of the masks filed under `text[from, to)`: `masks[first .. end)` as [first, end], or undefined. */
+  find(text: string, from: number, to: number): Uint32Array | undefined {
+    if (this.keys.size === 0) return undefined;
+    const key = this.keys.find(text, from, to);
+    return key < 0 ? undefined : this.masks.subarray(this.start[key]!, this.start[key + 1]!);
+  }
+}
+
 export class MaskIndex {
   /** Distinct masks (normalized text with `*`) and their records. */
   private readonly masks = new StringTable();
   private readonly records: KeyedRecords;
   private compiled: CompiledMask[] = [];
-  /** Host keys, and for each the ids of the masks filed under it (built by `finish`). */
-  private readonly hostKeys = new StringTable();
-  private filedKey = new Uint32Array(16);
-  private filedMask = new Uint32Array(16);
-  private filedCount = 0;
-  private hostStart = new Uint32Array(1);
-  private hostMasks = new Uint32Array(0);
-  private residual: number[] = [];
+  private readonly byHost = new MaskBuckets();
+  private readonly byPath = new MaskBuckets();
+  private readonly residual: number[] = [];
 
   constructor(strings: FeedStrings) {
     this.records = new KeyedRecords(strings, (id) => this.masks.text(id));
@@ -103,7 +141,7 @@ export class MaskIndex {
   }
 
   get memoryBytes(): number {
-    return this.masks.memoryBytes + this.records.memoryBytes + this.hostKeys.memoryBytes + this.hostStart.byteLength + this.hostMasks.byteLength;
+    return this.masks.memoryBytes + this.records.memoryBytes + this.byHost.memoryBytes + this.byPath.memoryBytes;
   }
 
   /** `mask` is already normalized (stars kept); `original` is as written in the feed. */
@@ -116,31 +154,26 @@ export class MaskIndex {
 
   finish(): void {
     this.masks.compact();
-    this.hostKeys.compact();
     this.records.finish(this.masks.size);
     this.compiled = Array.from({ length: this.masks.size }, (_, id) => compileMask(this.masks.text(id)));
-    const { start, position } = groupByKey(this.filedKey, this.filedCount, this.hostKeys.size);
-    this.hostMasks = new Uint32Array(this.filedCount);
-    for (let i = 0; i < this.filedCount; i++) this.hostMasks[position[i]!] = this.filedMask[i]!;
-    this.hostStart = start;
-    this.filedKey = new Uint32Array(0);
-    this.filedMask = new Uint32Array(0);
+    this.byHost.finish();
+    this.byPath.finish();
   }
 
   /** Appends the matches of the normalized URL `url` whose host ends at `end`. */
   collect(url: string, end: number, feed: string, out: Match[]): void {
     if (this.masks.size === 0) return;
-    this.testFiled(this.hostKeys.find(url, 0, end), url, feed, out);
+    this.testAll(this.byHost.find(url, 0, end), url, feed, out);
     for (let dot = url.indexOf('.'); dot >= 0 && dot < end - 1; dot = url.indexOf('.', dot + 1)) {
-      this.testFiled(this.hostKeys.find(url, dot + 1, end), url, feed, out);
+      this.testAll(this.byHost.find(url, dot + 1, end), url, feed, out);
     }
+    this.testAll(this.byPath.find(url, end, url.length), url, feed, out);
     for (const id of this.residual) this.test(id, url, feed, out);
   }
 
-  private testFiled(key: number, url: string, feed: string, out: Match[]): void {
-    if (key < 0) return;
-    const to = this.hostStart[key + 1]!;
-    for (let i = this.hostStart[key]!; i < to; i++) this.test(this.hostMasks[i]!, url, feed, out);
+  private testAll(ids: Uint32Array | undefined, url: string, feed: string, out: Match[]): void {
+    if (ids === undefined) return;
+    for (const id of ids) this.test(id, url, feed, out);
   }
 
   private test(id: number, url: string, feed: string, out: Match[]): void {
@@ -148,16 +181,11 @@ export class MaskIndex {
   }
 
   private file(id: number, mask: string): void {
-    const key = maskHostKey(mask);
-    if (key === undefined) {
-      this.residual.push(id);
-      return;
-    }
-    if (this.filedCount === this.filedKey.length) {
-      this.filedKey = grow(this.filedKey, this.filedCount * 2);
-      this.filedMask = grow(this.filedMask, this.filedCount * 2);
-    }
-    this.filedKey[this.filedCount] = this.hostKeys.intern(key);
-    this.filedMask[this.filedCount++] = id;
+    const hostKey = maskHostKey(mask);
+    if (hostKey !== undefined) return this.byHost.file(hostKey, id);
+    const end = hostEnd(mask);
+    const rest = mask.slice(end);
+    if (end === 1 && mask[0] === '*' && rest.length > 0 && !rest.includes('*')) return this.byPath.file(rest, id);
+    this.residual.push(id);
   }
 }

@@ -2,9 +2,8 @@
  * URL indicators of one feed, all kept in Kaspersky-normalized form (`host[/path][?query]`):
  *  - exact URLs; an entry that is a bare host (`evil.com`, as CyberTrace-style URL feeds and URLhaus host lists
  *    hold) matches every URL on that host;
- *  - masks with `*` (see mask.ts);
- *  - path-only entries (`/bins/mozi.m`, as maltrail holds), which match that path (with or without the
- *    query) on any host.
+ *  - masks with `*` (see mask.ts); a path-only entry (`/bins/mozi.m`, as maltrail holds) is the mask `*`
+ *    followed by the path: that path on any host.
  */
 import type { ContextFields, Match } from '../types.js';
 import { normalizeUrl } from '../normalize/url.js';
@@ -20,7 +19,7 @@ const STAR_STAND_IN = 'ftstar0q7z';
 /** Host put in front of a path-only entry so that it normalizes like the path of a URL. */
 const PATH_HOST = 'path.invalid';
 
-export type UrlEntry = { kind: 'exact' | 'mask' | 'path'; key: string } | { kind: 'invalid'; reason: string };
+export type UrlEntry = { kind: 'exact' | 'mask'; key: string } | { kind: 'invalid'; reason: string };
 
 /** The normalized form of a URL indicator, or why it has none. */
 export function normalizeUrlIndicator(indicator: string): UrlEntry {
@@ -28,9 +27,7 @@ export function normalizeUrlIndicator(indicator: string): UrlEntry {
   if (text.startsWith('/') && !text.startsWith('//')) {
     const normalized = normalizeUrl(`${PATH_HOST}${text.replaceAll('*', STAR_STAND_IN)}`);
     if (!normalized.ok) return { kind: 'invalid', reason: `URL path not valid: ${normalized.reason}` };
-    const path = normalized.url.slice(hostEnd(normalized.url)).replaceAll(STAR_STAND_IN, '*');
-    if (path.includes('*')) return { kind: 'mask', key: `*${path}` };
-    return { kind: 'path', key: path };
+    return { kind: 'mask', key: `*${normalized.url.slice(hostEnd(normalized.url)).replaceAll(STAR_STAND_IN, '*')}` };
   }
   const normalized = normalizeUrl(text.replaceAll('*', STAR_STAND_IN));
   if (!normalized.ok) return { kind: 'invalid', reason: `URL not valid: ${normalized.reason}` };
@@ -64,21 +61,19 @@ class UrlTable {
 
 export class UrlIndex {
   private readonly exact: UrlTable;
-  private readonly paths: UrlTable;
   private readonly masks: MaskIndex;
 
   constructor(strings: FeedStrings) {
     this.exact = new UrlTable(strings);
-    this.paths = new UrlTable(strings);
     this.masks = new MaskIndex(strings);
   }
 
   get size(): number {
-    return this.exact.records.size + this.paths.records.size + this.masks.size;
+    return this.exact.records.size + this.masks.size;
   }
 
   get memoryBytes(): number {
-    return this.exact.memoryBytes + this.paths.memoryBytes + this.masks.memoryBytes;
+    return this.exact.memoryBytes + this.masks.memoryBytes;
   }
 
   add(indicator: string, category: string, context: ContextFields): string | undefined {
@@ -89,9 +84,6 @@ export class UrlIndex {
       case 'exact':
         this.exact.add(entry.key, indicator, category, context);
         return undefined;
-      case 'path':
-        this.paths.add(entry.key, indicator, category, context);
-        return undefined;
       case 'mask':
         this.masks.add(entry.key, indicator, category, context);
         return undefined;
@@ -100,19 +92,13 @@ export class UrlIndex {
 
   finish(): void {
     this.exact.finish();
-    this.paths.finish();
     this.masks.finish();
   }
 
-  /** Matches a normalized URL whose host ends at `end` (exact, bare host, masks, path entries). */
+  /** Matches a normalized URL whose host ends at `end` (exact, bare host, masks). */
   collectUrl(url: string, end: number, feed: string, out: Match[]): void {
     this.exact.collect(url, 0, url.length, feed, out);
-    if (end < url.length) {
-      this.exact.collect(url, 0, end, feed, out);
-      this.paths.collect(url, end, url.length, feed, out);
-      const query = url.indexOf('?', end);
-      if (query > end) this.paths.collect(url, end, query, feed, out);
-    }
+    if (end < url.length) this.exact.collect(url, 0, end, feed, out);
     this.masks.collect(url, end, feed, out);
   }
 
