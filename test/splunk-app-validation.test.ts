@@ -10,6 +10,7 @@ import { PACKAGES, packageFiles, type PackageFile } from '../src/splunk/package.
 import { checkDashboard, checkNav, parseXml, substituteTokens } from '../src/splunk/simplexml.js';
 import { checkConfAgainstSpec, parseSpec, readSpec } from '../src/splunk/spec.js';
 import { expandMacros, macrosFromConf, searchCommandNames, searchCommands } from '../src/splunk/spl.js';
+import { KASPERSKY_FEEDS } from '../src/feeds/catalog.js';
 import { repoRoot } from './support/paths.js';
 
 const SPLUNK_VERSIONS = ['9.0.5', '10.2.3'];
@@ -168,6 +169,17 @@ describe.each(packages.map((p) => [p.def.tarball('<v>'), p] as const))('%s', (_n
       expect(retro.settings.find((x) => x.key === 'dispatch.earliest_time')!.value).toBe('-7d@d');
     });
   }
+});
+
+describe('the self-test lookup file', () => {
+  it('lists exactly the verification indicators of the feed catalog, with their kind and category', () => {
+    const rows = text(packages[0]!.files, 'lookups/feedtrace_selftest.csv').trim().split('\n');
+    expect(rows[0]).toBe('feed,kind,indicator,category');
+    const expectedRows = KASPERSKY_FEEDS.flatMap((feed) =>
+      feed.verification.map((v) => [feed.name, /^https?:/.test(v.indicator) ? 'url' : /^[0-9A-F]{32,64}$/i.test(v.indicator) ? 'hash' : 'ip', v.indicator, v.category].join(',')),
+    );
+    expect(rows.slice(1)).toEqual(expectedRows);
+  });
 });
 
 describe('the dashboard checker', () => {

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { readConf, type ConfStanza } from '../src/splunk/conf.js';
-import { applyReport, breakEvents, cleanKey, eventTypeMatches, extractTimestamp, searchTimeFields, type Fields } from '../src/splunk/emulate.js';
+import { applyReport, breakEvents, cleanKey, evaluate, eventTypeMatches, extractTimestamp, parseEval, searchTimeFields, type Fields } from '../src/splunk/emulate.js';
 import { parseServiceConfig } from '../src/service/config.js';
 import { DEFAULT_SERVICE_CONFIG_XML } from '../src/service/default-config.js';
 import { renderAlert, renderDetection, renderFinished } from '../src/service/format.js';
@@ -165,6 +165,26 @@ describe('search-time fields of finished events and alerts', () => {
     expect(fields.get('alert')).toBe(alert);
     for (const [k, v] of context) expect({ k, v: fields.get(k) }).toEqual({ k, v });
     expect(eventTypesOf(fields)).toEqual(['feedtrace_alert']);
+  });
+});
+
+describe('the decoding expression', () => {
+  it('is one expression: every EVAL that decodes a field and the feedtrace_unescape macro agree', () => {
+    const macro = conf('macros.conf').stanzas.find((x) => x.name === 'feedtrace_unescape(1)')!;
+    const template = macro.settings.find((x) => x.key === 'definition')!.value;
+    const decoders = props.settings.filter((x) => x.key.startsWith('EVAL-') && x.value.startsWith('urldecode('));
+    expect(decoders.map((x) => x.key)).toEqual(['EVAL-url', 'EVAL-matchedIndicator', 'EVAL-matchedValue', 'EVAL-error']);
+    for (const d of decoders) expect(d.value).toBe(template.split('$field$').join(d.key.slice('EVAL-'.length)));
+  });
+
+  it('decodes a record-context field through the macro exactly', () => {
+    const macro = conf('macros.conf').stanzas.find((x) => x.name === 'feedtrace_unescape(1)')!;
+    const expression = macro.settings.find((x) => x.key === 'definition')!.value.split('$field$').join('note');
+    const value = AWKWARD.url + AWKWARD.control + AWKWARD.percent;
+    const raw = parse(renderAlert(output, { date, alert: 'FT_Statistics', context: [['note', value]] })!).get('note')!;
+    expect(raw).not.toBe(value);
+    const fields = new Map([['note', raw]]);
+    expect(evaluate(parseEval(expression), fields)).toBe(value);
   });
 });
 
