@@ -32,12 +32,17 @@ export const IPV6 = [
   `(?:${HEXTET}:){1,7}:`,
 ].map((form) => `(?:${form})`).join('|');
 
-/** A key may start only where no key character precedes it (so `xurl=` or `a.host=` is not `url=`/`host=`). */
-const KEY_START = '(?<![\\w.\\-?&/])';
+/** Cheap test before the IPv6 alternatives: two colons within the first two hextets. */
+const HEXTET_GUARD = '[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:';
+
+/** A key may start only where no key character precedes it (so `xurl=`, `a.host=`, `?query=` or `msg=url=` is not a key). */
+const KEY_START = '(?<![\\w.\\-?&/=])';
 /** `key=value`, `key: value`, JSON `"key":"value"` / `"key": "value"`. */
 const KEY_VALUE_SEPARATOR = '"?(?:=|\\s*:\\s*)"?';
 const keyed = (keys: string[]): string => `${KEY_START}"?(?:${keys.join('|')})${KEY_VALUE_SEPARATOR}`;
 
+/** A character of a URL in free text: not whitespace, a quote, an angle bracket or a backslash (JSON escapes). */
+const URL_CHAR = '[^\\s"\'<>\\\\]';
 const URL_KEYS = ['url', 'URL', 'Url', 'request', 'requestURL', 'requestUrl', 'request_url', 'dest_url', 'http_url'];
 const DOMAIN_KEYS = [
   'domain', 'Domain', 'host', 'Host', 'hostname', 'dhost', 'dns_query', 'query', 'qname', 'rrname',
@@ -50,7 +55,11 @@ const LABEL = '[\\p{L}\\p{N}_\\-]+';
 /** Not a value made only of digits and dots (an IPv4 address in a host field is RE_IP's). */
 const NOT_NUMERIC_HOST = '(?![\\d.]+(?![\\p{L}\\p{N}_.\\-]))';
 
-const hex = (length: number): string => `(?<![\\w\\-])(?<!IMPHASH=)([0-9A-Fa-f]{${length}})(?![\\w\\-])`;
+/**
+ * A hex word of exactly `length` digits, not next to a letter, digit, "_" or "-" (GUID parts, longer hex), and not
+ * a Sysmon IMPHASH (an import-table digest, not a file hash). `\b` first: V8 rejects mid-word positions fastest so.
+ */
+const hex = (length: number): string => `\\b(?<!-)(?<!IMPHASH=)([0-9A-Fa-f]{${length}})\\b(?!-)`;
 
 /** The regexes of `<Source id="default">`, in evaluation order: name → [type, extract, Boost/Perl pattern]. */
 export const DEFAULT_REGEXES: ReadonlyArray<readonly [name: string, type: string, extract: 'all' | 'first', pattern: string]> = [
@@ -58,13 +67,15 @@ export const DEFAULT_REGEXES: ReadonlyArray<readonly [name: string, type: string
   ['REQ', 'CONTEXT', 'first', '^(\\d+)\\s'],
   [
     'RE_URL', 'URL', 'all',
-    // A keyed value (scheme optional, not a bare path), or any http(s) URL in free text.
-    `${keyed(URL_KEYS)}(?!/)([^\\s"]+)|\\b((?:[Hh][Tt][Tt][Pp][Ss]?)://[^\\s"'<>\\\\]+)`,
+    // A keyed value (scheme optional, not a bare path), or any http(s) URL in free text without the
+    // punctuation that ends a sentence or a parenthesis around it (the last character is not ")", "." or ",").
+    `${keyed(URL_KEYS)}(?!/)([^\\s"]+)|\\b((?:[Hh][Tt][Tt][Pp][Ss]?)://${URL_CHAR}*[^\\s"'<>\\\\).,])`,
   ],
   [
     'RE_IP', 'IP', 'all',
     // IPv4 with an optional :port (matched as ip:port), or IPv6; never a part of a longer dotted/hex run.
-    `(?<![\\w.])(${IPV4}(?::\\d{1,5}(?!\\d))?)(?!\\w|\\.\\d)|(?<![\\w.:])(${IPV6})(?![\\w.:])`,
+    // The IPv6 alternatives are tried only where two colons follow within two hextets (a 2-3x faster scan).
+    `(?<![\\w.])(${IPV4}(?::\\d{1,5}(?!\\d))?)(?!\\w|\\.\\d)|(?<![\\w.:])(?=${HEXTET_GUARD})(${IPV6})(?![\\w.:])`,
   ],
   ['RE_DOMAIN', 'DOMAIN', 'all', `${keyed(DOMAIN_KEYS)}${NOT_NUMERIC_HOST}(${LABEL}(?:\\.${LABEL})+)`],
   ['RE_MD5', 'MD5', 'all', hex(32)],
