@@ -111,8 +111,10 @@ export async function loadFeed(source: FeedSource, onRecord: (record: FeedRecord
     };
   } catch (error) {
     if (error instanceof FeedLoadError) throw error;
-    // File-system and parser failures (missing file, permission, unreadable stream) fail the feed as a whole.
-    throw new FeedLoadError(source.path, (error as Error).message);
+    // File-system failures (missing file, permission) fail the feed as a whole; anything else is a bug
+    // in a parser, still reported as a failed load (the caller keeps the old version) but marked as such.
+    const { code, name, message } = error as NodeJS.ErrnoException;
+    throw new FeedLoadError(source.path, code !== undefined ? message : `internal error: ${name}: ${message}`);
   }
 }
 

@@ -1,0 +1,123 @@
+/** loadFeed as a whole: format detection on every real feed file, the CLI argument syntax, and hostile input. */
+import fc from 'fast-check';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { FeedLoadError, loadFeed, parseFeedArg, type FeedFormat } from '../src/feeds/load.js';
+import { MAX_SAMPLES } from '../src/feeds/sink.js';
+import { dataset, repoRoot } from './support/paths.js';
+import { collect, tempFeeds } from './fixtures/feeds/collect.js';
+
+describe('format detection', () => {
+  const cases: Array<[string, FeedFormat]> = [
+    ['ipsum/ipsum.txt', 'ipsum'],
+    ['ipsum/levels/3.txt', 'ipsum'],
+    ['feodotracker/ipblocklist.csv', 'feodo'],
+    ['urlhaus-filter/2025-07-19/urlhaus-filter-online.txt', 'urlhaus'],
+    ['urlhaus-filter/2025-07-19/urlhaus-filter-splunk-online.csv', 'urlhaus'],
+    ['urlhaus-filter/2025-07-19/urlhaus-filter-wildcard.txt', 'urlhaus'],
+    ['urlhaus-filter/2021-06-06/urlhaus-filter-domains-online.txt', 'urlhaus'],
+    ['maltrail-trails/trails', 'maltrail'],
+    ['maltrail-trails/trails/static/malware/bazarloader.txt', 'maltrail'],
+    ['maltrail-trails/trails/static/suspicious/web_shells.txt', 'maltrail'],
+    ['tweetfeed/month.csv', 'tweetfeed'],
+    ['tweetfeed/2021/202108/20210809.csv', 'tweetfeed'],
+    ['tweetfeed/misp', 'misp'],
+    ['tweetfeed/misp/manifest.json', 'misp'],
+    ['tweetfeed/misp/06159a36-6012-5d68-bff5-7fac1110a2a6.json', 'misp'],
+    ['tweetfeed/stix/week.json', 'stix'],
+    ['threatfox-openioc/kaspersky_threatfox_20251004_012136.xml', 'openioc'],
+  ];
+  test.each(cases)('%s → %s', async (file, format) => {
+    const { report } = await collect(dataset(...file.split('/')));
+    expect(report.format).toBe(format);
+    expect(report.records).toBeGreaterThan(0);
+  });
+
+  test('content rules work without telling file names', async () => {
+    const dir = tempFeeds({
+      'a.csv': '"first_seen_utc","dst_ip","dst_port","c2_status","last_online","malware"\n"2024-01-01 00:00:00","198.51.100.1","443","online","2024-01-02","X"\n',
+      'b.txt': '# Title: list\n# Source: https://urlhaus.abuse.ch/api/\nevil.test\n',
+      'c.txt': '198.51.100.2\t7\n',
+      'd.dat': '2026-01-01 00:00:00,someone,domain,evil.test,#x,https://x.com/a\n',
+      'e.json': '{"type": "bundle", "id": "bundle--1", "objects": []}',
+      'f.xml': '<?xml version="1.0"?>\n<ioc xmlns="http://schemas.mandiant.com/2010/ioc"><definition/></ioc>',
+    });
+    const formats = await Promise.all(['a.csv', 'b.txt', 'c.txt', 'd.dat', 'e.json', 'f.xml'].map(async (name) => (await collect(path.join(dir, name))).report.format));
+    expect(formats).toEqual(['feodo', 'urlhaus', 'ipsum', 'tweetfeed', 'stix', 'openioc']);
+  });
+
+  test('an undetectable file is a FeedLoadError naming the file and listing the formats', async () => {
+    const dir = tempFeeds({ 'notes.txt': 'hello world\n', 'data.json': '[{"a": 1}]', 'page.xml': '<html/>' });
+    for (const name of ['notes.txt', 'data.json', 'page.xml']) {
+      const loading = collect(path.join(dir, name));
+      await expect(loading).rejects.toThrow(FeedLoadError);
+      await expect(collect(path.join(dir, name))).rejects.toThrow(new RegExp(`${name}: .*FORMAT one of kaspersky, urlhaus, feodo, ipsum, maltrail, tweetfeed, misp, stix, openioc, csv, json`));
+    }
+  });
+});
+
+describe('parseFeedArg', () => {
+  test('a known format before the first colon is the format; any other colon belongs to the path', () => {
+    expect(parseFeedArg('maltrail:/data/trails')).toEqual({ format: 'maltrail', path: '/data/trails' });
+    expect(parseFeedArg('csv:feeds/a:b.csv')).toEqual({ format: 'csv', path: 'feeds/a:b.csv' });
+    expect(parseFeedArg('/data/ipsum.txt')).toEqual({ path: '/data/ipsum.txt' });
+    expect(parseFeedArg('feeds/2024-01-01T00:00:00.csv')).toEqual({ path: 'feeds/2024-01-01T00:00:00.csv' });
+    expect(parseFeedArg('unknown:file.txt')).toEqual({ path: 'unknown:file.txt' });
+    expect(parseFeedArg('ipsum:')).toEqual({ path: 'ipsum:' });
+  });
+});
+
+describe('whole-feed failures and the report', () => {
+  test('a missing file or an unreadable path is a FeedLoadError for that path', async () => {
+    await expect(loadFeed({ path: '/nonexistent/feed.txt' }, () => {})).rejects.toThrow(FeedLoadError);
+    await expect(loadFeed({ path: '/nonexistent/feed.txt', format: 'ipsum' }, () => {})).rejects.toThrow(/^\/nonexistent\/feed\.txt: /);
+    await expect(loadFeed({ path: repoRoot, format: 'ipsum' }, () => {})).rejects.toThrow(FeedLoadError);
+  });
+
+  test('the report names the feed, counts bytes, and keeps only the first samples', async () => {
+    const lines = Array.from({ length: 50 }, (_, i) => `not-an-ip-${i}\t1`).concat(['198.51.100.7\t2']);
+    const dir = tempFeeds({ 'list.txt': lines.join('\n') });
+    const { report } = await collect({ path: path.join(dir, 'list.txt'), format: 'ipsum', name: 'My IPs' });
+    expect(report).toMatchObject({ name: 'My IPs', records: 1, skipped: 50, bytes: lines.join('\n').length, domainSuffix: false });
+    expect(report.samples).toHaveLength(MAX_SAMPLES);
+    expect(report.samples[0]).toEqual({ where: `${path.join(dir, 'list.txt')}:1`, reason: 'not an IP address, CIDR or ip:port: "not-an-ip-0"' });
+    expect(report.millis).toBeGreaterThanOrEqual(0);
+    const named = await collect({ path: path.join(dir, 'list.txt'), format: 'ipsum' });
+    expect(named.report.name).toBe('list');
+  });
+
+  test('an empty file loads as an empty feed', async () => {
+    const dir = tempFeeds({ 'empty.txt': '' });
+    const { report } = await collect({ path: path.join(dir, 'empty.txt'), format: 'maltrail' });
+    expect(report).toMatchObject({ records: 0, skipped: 0, bytes: 0 });
+  });
+});
+
+describe('hostile input never crashes a load', () => {
+  const formats: FeedFormat[] = ['kaspersky', 'urlhaus', 'feodo', 'ipsum', 'maltrail', 'tweetfeed', 'misp', 'stix', 'openioc', 'csv', 'json'];
+  const dir = tempFeeds({});
+  let n = 0;
+
+  /** Loads `content` as `format`: it must either give a report or fail with a FeedLoadError. */
+  async function survives(format: FeedFormat, content: string | Uint8Array): Promise<boolean> {
+    const file = path.join(dir, `input-${n++}.${format === 'openioc' ? 'xml' : format === 'csv' ? 'csv' : 'json'}`);
+    writeFileSync(file, content);
+    try {
+      const report = await loadFeed({ path: file, format, mapping: [{ field: 'a', type: 'hash', category: 'X' }] }, () => {});
+      return report.records + report.skipped >= 0;
+    } catch (error) {
+      if (error instanceof FeedLoadError && !error.message.includes('internal error')) return true;
+      throw error;
+    }
+  }
+
+  test.each(formats)('%s: random text, JSON-ish and XML-ish input', async (format) => {
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 300 }),
+      fc.json({ maxDepth: 4 }),
+      fc.array(fc.constantFrom('<ioc>', '</ioc>', '<definition>', '<Indicator>', '<IndicatorItem condition="is">', '<Context search="FileItem/Md5sum"/>', '<Content>', '</Content>', 'x', '"', ',', '\n', '#', '[', '{', '}', ']', '1.2.3.4', ':', '/'), { maxLength: 60 }).map((parts) => parts.join('')),
+    );
+    await fc.assert(fc.asyncProperty(text, (content) => survives(format, content)), { numRuns: 40 });
+    await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), (bytes) => survives(format, bytes)), { numRuns: 15 });
+  });
+});
