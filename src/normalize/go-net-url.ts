@@ -185,12 +185,10 @@ export function escapedPath(u: GoUrl): string {
   return escapePath(u.path);
 }
 
+const CONTROL_BYTE = /[\x00-\x1f\x7f]/;
+
 function hasControlByte(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return true;
-  }
-  return false;
+  return CONTROL_BYTE.test(s);
 }
 
 /** Go's getScheme: [a-zA-Z][a-zA-Z0-9+.-]* before a ':'; anything else means "no scheme". */

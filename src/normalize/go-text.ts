@@ -19,9 +19,10 @@ export function fromByteString(b: string): string {
   return Buffer.from(sanitizeUtf8(b), 'latin1').toString('utf8');
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
 export function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
-  return true;
+  return !NON_ASCII.test(s);
 }
 
 const REPLACEMENT = '\xef\xbf\xbd'; // U+FFFD as UTF-8 bytes
@@ -107,17 +108,7 @@ const nonAsciiSpaces = new Set(GO_NON_ASCII_SPACES.split(',').map((h) => parseIn
 
 /** Go's strings.ToLower on a byte string: per code point (unicode.ToLower), invalid bytes become U+FFFD. */
 export function goToLower(b: string): string {
-  let ascii = true;
-  let upper = false;
-  for (let i = 0; i < b.length; i++) {
-    const c = b.charCodeAt(i);
-    if (c >= 0x80) {
-      ascii = false;
-      break;
-    }
-    if (c >= 0x41 && c <= 0x5a) upper = true;
-  }
-  if (ascii) return upper ? b.toLowerCase() : b;
+  if (!NON_ASCII.test(b)) return b.toLowerCase();
   let out = '';
   for (let i = 0; i < b.length; ) {
     const c = b.charCodeAt(i);
@@ -144,7 +135,12 @@ export function goToLower(b: string): string {
  * runes, so invalid UTF-8 comes out as U+FFFD.
  */
 export function goCollapse(b: string, symbol: string, trim: boolean): string {
-  const s = isAscii(b) ? b : sanitizeUtf8(b);
+  return collapseValid(isAscii(b) ? b : sanitizeUtf8(b), symbol, trim);
+}
+
+/** goCollapse for text known to be ASCII or valid UTF-8 (nothing to replace with U+FFFD). */
+export function collapseValid(s: string, symbol: string, trim: boolean): string {
+  if (s.indexOf(symbol + symbol) < 0 && !(trim && s.endsWith(symbol))) return s;
   const sym = symbol.charCodeAt(0);
   let out = '';
   let from = 0;

@@ -6,11 +6,14 @@
  */
 import { goTrimSpace } from './go-text.js';
 
-/** Go's strconv.ParseUint(s, base, 32) for base 8, 10 or 16 (no sign, prefix or '_'); -1 on error. */
-function parseUint32(s: string, base: number): number {
-  if (s.length === 0) return -1;
+/** An ASCII byte that is neither white space nor possible in an address ([0-9a-fA-FxX.]). */
+const NOT_ADDRESS_CHAR = /[\x00-\x08\x0e-\x1f\x21-\x2d\x2f\x3a-\x40\x47-\x57\x59-\x60\x67-\x77\x79-\x7f]/;
+
+/** Go's strconv.ParseUint(s[from:to], base, 32) for base 8, 10 or 16 (no sign, prefix or '_'); -1 on error. */
+function parseUint32(s: string, from: number, to: number, base: number): number {
+  if (from >= to) return -1;
   let n = 0;
-  for (let i = 0; i < s.length; i++) {
+  for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
     let d: number;
     if (c >= 0x30 && c <= 0x39) d = c - 0x30;
@@ -24,12 +27,12 @@ function parseUint32(s: string, base: number): number {
   return n;
 }
 
-/** One dotted part as the reference reads it: 0x… hex, 0… octal, else decimal; at most 255^blocks. */
-function parsePart(s: string, blocks: number): number {
+/** One dotted part s[from:to] as the reference reads it: 0x… hex, 0… octal, else decimal; at most 255^blocks. */
+function parsePart(s: string, from: number, to: number, blocks: number): number {
   let n: number;
-  if (s.startsWith('0x')) n = parseUint32(s.slice(2), 16);
-  else if (s.startsWith('0') && s.length !== 1) n = parseUint32(s.slice(1), 8);
-  else n = parseUint32(s, 10);
+  if (to - from >= 2 && s.charCodeAt(from) === 0x30 && s.charCodeAt(from + 1) === 0x78) n = parseUint32(s, from + 2, to, 16);
+  else if (to - from > 1 && s.charCodeAt(from) === 0x30) n = parseUint32(s, from + 1, to, 8);
+  else n = parseUint32(s, from, to, 10);
   if (n < 0) return -1;
   // The reference bounds a part with 255^blocks, not 256^blocks - 1, so e.g. 4294967295 is not an address.
   return n > 255 ** blocks ? -1 : n;
@@ -40,20 +43,29 @@ function parsePart(s: string, blocks: number): number {
  * dotted-decimal form, or undefined when `host` is not such an address.
  */
 export function normalizeIPv4(host: string): string | undefined {
+  // Most hosts are names: one byte that cannot occur in an address (nor be trimmed as space) rules them out.
+  if (NOT_ADDRESS_CHAR.test(host)) return undefined;
   const s = goTrimSpace(host);
   if (s === '') return undefined;
-  const parts = s.split('.');
-  if (parts.length > 4) return undefined;
+  let parts = 1;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) === 0x2e) parts++;
+  if (parts > 4) return undefined;
   let out = '';
-  for (let i = 0; i < parts.length - 1; i++) {
-    const n = parsePart(parts[i]!, 1);
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) !== 0x2e) continue;
+    const n = parsePart(s, start, i, 1);
     if (n < 0) return undefined;
-    out += `${n}.`;
+    out += n + '.';
+    start = i + 1;
   }
-  const last = parsePart(parts[parts.length - 1]!, 5 - parts.length);
+  const last = parsePart(s, start, s.length, 5 - parts);
   if (last < 0) return undefined;
-  const bytes = [last >>> 24, (last >>> 16) & 255, (last >>> 8) & 255, last & 255];
-  return out + bytes.slice(parts.length - 1).join('.');
+  // The last part fills the remaining bytes: print only those of its four bytes.
+  if (parts <= 1) out += (last >>> 24) + '.';
+  if (parts <= 2) out += ((last >>> 16) & 255) + '.';
+  if (parts <= 3) out += ((last >>> 8) & 255) + '.';
+  return out + (last & 255);
 }
 
 /** netip's strict dotted-quad reader into `into[at..at+3]`; false on any deviation. */

@@ -11,80 +11,48 @@
 import { IANA_SCHEMES, LONGEST_SCHEME } from './iana-schemes.js';
 import type { ParsedUrl } from './url.js';
 
-const HOST = 1;
-const PATH = 2;
-const QUERY = 4;
-
-/** Character classes by ASCII code: which part of a common-shape URL may contain the character. */
-const classes: Uint8Array = (() => {
-  const t = new Uint8Array(128);
-  const mark = (chars: string, bits: number): void => {
-    for (const ch of chars) t[ch.charCodeAt(0)]! |= bits;
-  };
-  const alnum = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-  mark(alnum + '.-_~*', HOST | PATH);
-  mark("!$&'()+,;=:@/", PATH);
-  // The query is not validated by url.Parse and is decoded by the shared step; only '#' (fragment) is excluded.
-  for (let c = 0x20; c < 0x7f; c++) if (c !== 0x23) t[c]! |= QUERY;
-  return t;
-})();
-
-function is(c: number, cls: number): boolean {
-  return c < 0x80 && (classes[c]! & cls) !== 0;
-}
+/**
+ * host with optional ":digits" · path starting with '/' · optional "?query" (printable ASCII but '#'), after the
+ * scheme. Host characters are all allowed by Go's host parser; path characters are all either left alone by
+ * Go's path escaper or accepted by its validEncoded; there is no '%' before the query.
+ */
+const COMMON_SHAPE = /^([A-Za-z0-9._~*-]*(?::[0-9]*)?)((?:\/[A-Za-z0-9._~*!$&'()+,;=:@/-]*)?)(?:\?([\x20-\x22\x24-\x7e]*))?$/;
 
 /** The ParsedUrl of a common-shape URL, or undefined when `raw` is not of that shape. */
 export function parseCommonShape(raw: string): ParsedUrl | undefined {
-  let i: number;
-  let prepared: string;
-  if (raw.startsWith('http://')) i = 7;
-  else if (raw.startsWith('https://')) i = 8;
-  else i = 0;
-  const n = raw.length;
-  if (i > 0) {
-    if (raw.charCodeAt(i) === 0x2f) return undefined; // more slashes: the scheme step would trim them
-    prepared = raw;
+  // The reference's scheme step: "http(s)://" + the rest without leading '/'; with no scheme written, "http://"
+  // + the input without leading '/', unless the text before the first ':' is a listed scheme.
+  let scheme: string;
+  let bodyStart: number;
+  if (raw.startsWith('http://')) {
+    scheme = 'http://';
+    bodyStart = 7;
+  } else if (raw.startsWith('https://')) {
+    scheme = 'https://';
+    bodyStart = 8;
   } else {
-    // Empty input and leading '/' (which the scheme step trims) are left to the full path.
-    if (n === 0 || raw.charCodeAt(0) === 0x2f) return undefined;
-    prepared = ''; // decided once the text is known to be ASCII (below)
-  }
-  const hostStart = i;
-  while (i < n && is(raw.charCodeAt(i), HOST)) i++;
-  if (i < n && raw.charCodeAt(i) === 0x3a) {
-    i++;
-    while (i < n && raw.charCodeAt(i) >= 0x30 && raw.charCodeAt(i) <= 0x39) i++;
-  }
-  const hostEnd = i;
-  if (i < n && raw.charCodeAt(i) !== 0x2f && raw.charCodeAt(i) !== 0x3f) return undefined;
-  const pathStart = i;
-  while (i < n && is(raw.charCodeAt(i), PATH)) i++;
-  const pathEnd = i;
-  let rawQuery = '';
-  let forceQuery = false;
-  if (i < n) {
-    if (raw.charCodeAt(i) !== 0x3f) return undefined;
-    const queryStart = i + 1;
-    for (i = queryStart; i < n; i++) if (!is(raw.charCodeAt(i), QUERY)) return undefined;
-    // Go: a '?' that is the last character and the only one sets ForceQuery; otherwise it splits at the first '?'.
-    if (queryStart === n) forceQuery = true;
-    else rawQuery = raw.slice(queryStart);
-  }
-  if (prepared === '') {
-    // No scheme written: the reference adds http:// unless the text before the first ':' is a listed scheme.
     const colon = raw.indexOf(':');
     const candidate = colon < 0 ? raw : raw.slice(0, colon);
+    // Listed names are ASCII; a non-ASCII or otherwise odd candidate fails the shape test below anyway.
     if (candidate.length <= LONGEST_SCHEME && IANA_SCHEMES.has(candidate.toLowerCase())) return undefined;
-    prepared = 'http://' + raw;
+    scheme = 'http://';
+    bodyStart = 0;
   }
-  const path = raw.slice(pathStart, pathEnd);
+  let trimmed = bodyStart;
+  while (trimmed < raw.length && raw.charCodeAt(trimmed) === 0x2f) trimmed++;
+  const body = raw.slice(trimmed);
+  const m = COMMON_SHAPE.exec(body);
+  if (m === null) return undefined;
+  const path = m[2]!;
+  const query = m[3];
   return {
-    prepared,
-    host: raw.slice(hostStart, hostEnd),
+    prepared: bodyStart > 0 && trimmed === bodyStart ? raw : scheme + body,
+    host: m[1]!,
     escapedPath: path,
     path,
-    rawQuery,
-    forceQuery,
+    // Go: a '?' that is the last character and the only one sets ForceQuery; otherwise it splits at the first '?'.
+    rawQuery: query ?? '',
+    forceQuery: query === '',
     hasFragment: false,
     hasScheme: true,
   };

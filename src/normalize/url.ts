@@ -7,7 +7,7 @@
  * path and query percent-decoded once. Inputs the reference rejects give `{ ok: false, reason }`.
  */
 import { escapedPath, goParseUrl, GoUrlError, pathUnescape, queryUnescape, type GoUrl } from './go-net-url.js';
-import { fromByteString, goCollapse, goToLower, isAscii, toByteString } from './go-text.js';
+import { collapseValid, fromByteString, goToLower, toByteString } from './go-text.js';
 import { IANA_SCHEMES, LONGEST_SCHEME } from './iana-schemes.js';
 import { normalizeIPv4, normalizeIPv6 } from './ip.js';
 import { parseCommonShape } from './url-fast-path.js';
@@ -110,7 +110,8 @@ export function normalizeParsed(u: ParsedUrl): UrlNormalization {
   if (query !== '') out += '?' + query;
   else if (u.forceQuery) out += '?';
 
-  let res = goCollapse(out, '/', false);
+  // Every part is ASCII or valid UTF-8 by now (lower-casing replaced invalid bytes), so no U+FFFD step.
+  let res = collapseValid(out, '/', false);
   // query.length is Go's byte length: query is a byte string here.
   if (res.endsWith('/?') && query.length < 2 && (u.hasFragment || u.hasScheme)) res = res.slice(0, -2);
   if (res.endsWith('/.')) res = res.slice(0, -2);
@@ -124,10 +125,10 @@ export function normalizeParsed(u: ParsedUrl): UrlNormalization {
  */
 export function normalizeHost(raw: string): string | undefined {
   if (raw === '') return '';
-  const lower = goToLower(raw);
+  const lower = goToLower(raw); // valid UTF-8 from here on
   const firstColon = lower.indexOf(':');
   if (firstColon >= 0 && lower.indexOf(':', firstColon + 1) >= 0) return normalizeIPv6(raw);
-  let host = goCollapse(firstColon < 0 ? lower : lower.slice(0, firstColon), '.', true);
+  let host = collapseValid(firstColon < 0 ? lower : lower.slice(0, firstColon), '.', true);
   if (host.startsWith('.')) host = host.slice(1);
   if (host.startsWith('www.')) host = host.slice(4);
   return normalizeIPv4(host) ?? host;
@@ -142,8 +143,10 @@ export function normalizePath(raw: string): string | undefined {
   let p = cleanPath(raw);
   if (p.startsWith('/')) p = p.slice(1);
   if (p.includes('\\')) p = p.replaceAll('\\', '/');
-  p = goCollapse(p, '/', true);
-  if (p.includes('%') || !isAscii(p)) {
+  // The escaped path is ASCII unless Go kept a RawPath with raw non-ASCII bytes (it never does: such a path
+  // is re-escaped), so no U+FFFD step is needed before collapsing.
+  p = collapseValid(p, '/', true);
+  if (p.includes('%')) {
     const segments = p.split('/');
     for (let i = 0; i < segments.length; i++) {
       const decoded = pathUnescape(segments[i]!);
@@ -152,7 +155,7 @@ export function normalizePath(raw: string): string | undefined {
     }
     p = segments.join('/');
   } else {
-    // Without escapes or non-ASCII, decoding is the identity and lower-casing commutes with the split.
+    // Without escapes, decoding is the identity and lower-casing (per code point) commutes with the split.
     p = goToLower(p);
   }
   return p === '*' ? '' : p;
@@ -167,7 +170,8 @@ export function normalizeQuery(raw: string): string {
     const decoded = queryUnescape(q);
     if (!(decoded instanceof GoUrlError) && decoded !== '') q = decoded;
   }
-  return goToLower(goCollapse(q, '/', false));
+  // Lower-casing first is equivalent (no code point lower-cases to or from '/') and leaves valid UTF-8.
+  return collapseValid(goToLower(q), '/', false);
 }
 
 /** Go's path.Clean (filepath.Clean on Unix): lexical removal of '.', '..' and repeated '/'. */
