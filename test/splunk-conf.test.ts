@@ -1,4 +1,4 @@
-import { ConfSyntaxError, layerConfs, parseConf } from '../src/splunk/conf.js';
+import { ConfSyntaxError, formatConf, layerConfs, parseConf } from '../src/splunk/conf.js';
 
 describe('Splunk .conf parsing', () => {
   const defaultConf = parseConf('# comment\n[service]\nhosts = 127.0.0.1:9999\ntimeout = 5\n\n[lookup]\npattern = ip=%IP% \\\nurl=%URL%\n', 'default/feedtrace.conf');
@@ -18,5 +18,12 @@ describe('Splunk .conf parsing', () => {
 
   it('names the file and line of a bad line', () => {
     expect(() => parseConf('[a]\njust words\n', 'x.conf')).toThrow(new ConfSyntaxError('x.conf', 2, 'expected "key = value" or [stanza]: just words'));
+  });
+
+  it('writes stanzas back so that they parse to the same settings, continued lines included', () => {
+    const text = formatConf(defaultConf.stanzas, 'generated\nfrom a test');
+    expect(text.startsWith('# generated\n# from a test\n\n[service]\nhosts = 127.0.0.1:9999\n')).toBe(true);
+    const again = parseConf(text, 'again.conf');
+    expect(again.stanzas.map((s) => [s.name, s.settings.map((x) => [x.key, x.value])])).toEqual(defaultConf.stanzas.map((s) => [s.name, s.settings.map((x) => [x.key, x.value])]));
   });
 });
