@@ -1,2 +1,45 @@
-/** `npm run bench` entry (placeholder). */
-process.stdout.write('no benchmarks yet\n');
+/**
+ * `npm run bench [-- GROUP...]`: runs named benchmark groups (all by default) and prints markdown tables.
+ * A group registers here with a function taking the remaining arguments; `--child GROUP ...` is how a group
+ * runs its own measurements in a fresh process.
+ */
+import { measureEngineChild, runEngineBench } from './engine.js';
+
+interface BenchGroup {
+  description: string;
+  run: (args: string[]) => Promise<void>;
+  child?: (args: string[]) => Promise<void>;
+}
+
+const groups: Record<string, BenchGroup> = {
+  engine: {
+    description: 'indicator index: load time, memory, lookups/s per type, against a naive Map baseline',
+    run: runEngineBench,
+    child: measureEngineChild,
+  },
+};
+
+async function main(argv: string[]): Promise<void> {
+  if (argv[0] === '--child') {
+    const group = groups[argv[1] ?? ''];
+    if (group?.child === undefined) throw new Error(`no child entry for benchmark group ${argv[1]}`);
+    await group.child(argv.slice(2));
+    return;
+  }
+  if (argv.includes('--help')) {
+    process.stdout.write(`usage: node dist/bench.js [GROUP...] [options]\n${Object.entries(groups).map(([n, g]) => `  ${n}: ${g.description}`).join('\n')}\n`);
+    return;
+  }
+  const names = argv.filter((a) => !a.startsWith('-'));
+  for (const name of names) if (!(name in groups)) throw new Error(`unknown benchmark group ${name} (known: ${Object.keys(groups).join(', ')})`);
+  const options = argv.filter((a) => a.startsWith('-'));
+  for (const name of names.length > 0 ? names : Object.keys(groups)) {
+    process.stdout.write(`\n## ${name}\n`);
+    await groups[name]!.run(options);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -20,16 +20,27 @@ export class ParsedQuery {
   hashType: HashType = 'md5';
   readonly hashWords = new Uint32Array(8);
 
-  /** The canonical host text of the IP query, as a bare-host URL entry would hold it. */
+  private hostText: string | undefined;
+
+  /** Clears what was derived from the previous query. */
+  forget(): void {
+    this.hostText = undefined;
+  }
+
+  /** The canonical host text of the IP query, as a bare-host URL entry would hold it (computed once a query). */
   ipHostText(): string {
-    const address = formatIp(this.ip.version, this.ip.words, this.ip.version === 4 ? 32 : 128, -1);
-    return this.ip.version === 4 ? address : `[${address}]`;
+    if (this.hostText === undefined) {
+      const address = formatIp(this.ip.version, this.ip.words, this.ip.version === 4 ? 32 : 128, -1);
+      this.hostText = this.ip.version === 4 ? address : `[${address}]`;
+    }
+    return this.hostText;
   }
 }
 
 /** Fills `into` from a query; `kind` is 'none' when the value cannot be of that type. */
 export function parseQuery(type: QueryType, value: string, into: ParsedQuery): ParsedQuery {
   into.kind = 'none';
+  into.forget();
   switch (type) {
     case 'url': {
       const normalized = normalizeUrl(value);

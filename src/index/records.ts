@@ -35,8 +35,16 @@ export class FeedStrings {
     return id;
   }
 
+  private lastFields: ContextFields | undefined;
+  private lastContext = 0;
+
+  /** Loaders often hand the same context array to consecutive records (a file's or a section's context). */
   context(fields: ContextFields): number {
-    return this.contexts.intern(JSON.stringify(fields));
+    if (fields !== this.lastFields) {
+      this.lastContext = this.contexts.intern(JSON.stringify(fields));
+      this.lastFields = fields;
+    }
+    return this.lastContext;
   }
 
   decodeContext(id: number): ContextFields {
