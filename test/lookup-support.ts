@@ -32,7 +32,7 @@ export interface PeerOptions {
   delayMs?: number;
   /** Never answer. */
   hang?: boolean;
-  /** Close the connection after writing half of the answer to this many-th line (1-based, per connection). */
+  /** On the first connection only, close after writing half of the answer to this many-th line (1-based). */
   closeMidAnswerAt?: number;
 }
 
@@ -87,7 +87,7 @@ export async function startPeer(opts: PeerOptions): Promise<Peer> {
         buffer = buffer.slice(nl + 1);
         peer.lines++;
         const n = ++linesHere;
-        chain = chain.then(() => answer(socket, line, n));
+        chain = chain.then(() => answer(socket, line, index === 0 ? n : 0));
       }
     });
   });

@@ -49,6 +49,7 @@ interface Service {
   address: ServiceAddress;
   label: string;
   conns: Set<Connection>;
+  /** Connection failures since the service last answered a request. */
   failures: number;
   down: boolean;
   lastError: string | undefined;
@@ -255,6 +256,7 @@ export class Dispatcher {
     if (conn.inFlight.peek() === request) conn.inFlight.shift();
     else conn.inFlight.remove(request);
     conn.byId.delete(request.id);
+    conn.service.failures = 0;
     this.complete(request);
     return true;
   }

@@ -17,12 +17,12 @@ export type ReplyLine =
   | { kind: 'other' };
 
 /**
- * Keys of the detection line that describe the event rather than the feed record: everything else is the
- * record context (`%RecordContext%`), whatever EventFormat the service uses.
+ * Keys of the detection line that describe the event rather than the feed record (ours, and those of
+ * CyberTrace's documented EventFormat): everything else is the record context (`%RecordContext%`).
  */
 const EVENT_KEYS = new Set([
   'eventName', 'category', 'matchedIndicator', 'feed', 'sourceId', 'indicatorType', 'matchedValue',
-  'url', 'ip', 'domain', 'md5', 'sha1', 'sha256', 'src', 'REQ', 'req',
+  'url', 'ip', 'domain', 'md5', 'sha1', 'sha256', 'src', 'usrName', 'REQ', 'req',
 ]);
 
 export function parseReplyLine(line: string): ReplyLine {
@@ -47,7 +47,10 @@ function requestId(prefix: string[], map: Map<string, string>): number | undefin
   return text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : undefined;
 }
 
-/** The record context of a detection, as `key=value` pairs. */
+/**
+ * The record context of a detection, as `key=value` pairs. Empty values are left out: in a custom EventFormat
+ * they are almost always regex outputs with nothing extracted, not record fields.
+ */
 export function contextPairs(d: Detection): KvPair[] {
-  return d.pairs.filter(([k]) => !EVENT_KEYS.has(k));
+  return d.pairs.filter(([k, v]) => v !== '' && !EVENT_KEYS.has(k));
 }

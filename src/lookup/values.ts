@@ -26,7 +26,6 @@ const HASH_LENGTH: Record<string, number> = { md5: 32, sha1: 40, sha256: 64 };
 // Characters that may not reach the wire as such: ASCII controls, space, DEL, C1 controls, and the Unicode
 // line/paragraph separators and no-break/other spaces that some tools treat as line ends or word breaks.
 const UNSAFE_CHAR = /[\x00-\x20\x7f-\x9f\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]/;
-const UNSAFE_CHARS = new RegExp(UNSAFE_CHAR.source, 'g');
 const FLAG_PREFIX = /x-kf-/gi;
 
 /**
@@ -61,9 +60,12 @@ export function prepareValue(field: InputField, raw: string): Prepared {
 
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 
+/** Also `"`: the service's keyed URL regex ends a value there (it is never valid in a URL anyway). */
+const URL_ENCODE = new RegExp(`${UNSAFE_CHAR.source.slice(0, -1)}"]`, 'g');
+
 function prepareUrl(value: string): Prepared {
   // Percent-encoding is what a URL does with these bytes anyway; the service's normalization decodes it.
-  const encoded = value.replace(UNSAFE_CHARS, (ch) => encodeURIComponent(ch));
+  const encoded = value.replace(URL_ENCODE, (ch) => encodeURIComponent(ch));
   // The service's default URL regex expects a protocol (CyberTrace's too).
   const url = SCHEME.test(encoded) ? encoded : `http://${encoded}`;
   const rest = url.slice(url.indexOf('://') + 3);
