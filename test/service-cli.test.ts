@@ -1,0 +1,145 @@
+/**
+ * `feedtrace serve` and `feedtrace replay` as real processes: start-up line, output delivery to a real receiver
+ * that is stopped and restarted mid-stream, alerts and statistics at the receiver, clean SIGTERM, the spool
+ * surviving a restart of the service, and replay's summary.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DEFAULT_SERVICE_CONFIG_XML } from '../src/service/default-config.js';
+import { cliBundle, dataset } from './support/paths.js';
+import { LineClient, LineReceiver, waitFor } from './support/service-net.js';
+
+const IPSUM = dataset('ipsum', 'ipsum.txt');
+const ipsumIps = fs
+  .readFileSync(IPSUM, 'utf8')
+  .split('\n')
+  .filter((l) => l && !l.startsWith('#'))
+  .map((l) => l.split('\t')[0]!);
+
+let tmp: string;
+let configFile: string;
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'feedtrace-cli-'));
+  configFile = path.join(tmp, 'service.xml');
+  // Reconnect every second and emit statistics every second, so the test does not wait for the defaults.
+  fs.writeFileSync(
+    configFile,
+    DEFAULT_SERVICE_CONFIG_XML.replace(/<EventSendingRetriesCount>\d+</, '<EventSendingRetriesCount>1<')
+      .replace(/<EventSendingRetriesTimeout>\d+</, '<EventSendingRetriesTimeout>1<')
+      .replace(/<StatisticsInterval>\d+</, '<StatisticsInterval>1<'),
+  );
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+interface Served {
+  child: ChildProcess;
+  port: number;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+async function serve(args: string[]): Promise<Served> {
+  const child = spawn(process.execPath, [cliBundle, 'serve', '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  let exited = false;
+  void exit.then(() => (exited = true));
+  await waitFor(() => /listening on (\S+):(\d+)/.test(err) || exited, 'the start-up line');
+  const m = /listening on (\S+):(\d+)/.exec(err);
+  if (!m) throw new Error(`serve did not start: ${err}`);
+  return { child, port: Number(m[2]), stderr: () => err, exit };
+}
+
+it('serve: one start-up line, output survives a receiver restart in order, alerts, statistics, clean SIGTERM', async () => {
+  const receiver = new LineReceiver();
+  const rport = await receiver.start(0);
+  const s = await serve(['--config', configFile, '--output', `127.0.0.1:${rport}`, '--feed', `ipsum:${IPSUM}`, '--spool', path.join(tmp, 'spool1')]);
+  expect(s.stderr()).toMatch(new RegExp(`^feedtrace: listening on 127\\.0\\.0\\.1:${s.port}; feeds: ipsum ${ipsumIps.length}; output 127\\.0\\.0\\.1:${rport}\\n$`));
+  await waitFor(() => receiver.lines.some((l) => l.includes('alert=KL_ALERT_ServiceStarted')), 'ServiceStarted at the receiver');
+
+  // Events without session flags: detections go to the output connection. One hit per event, misses between.
+  const hits = ipsumIps.slice(0, 12000);
+  const events = hits.map((ip, i) => `src=${ip} n=${i}\nsrc=192.0.2.${i % 250} n=${i} miss`);
+  const client = await LineClient.connect(s.port);
+  await client.write(events.slice(0, 4000).join('\n') + '\n');
+  await waitFor(() => receiver.lines.filter((l) => l.includes('matchedIndicator=')).length >= 4000, 'first batch');
+  await receiver.stop();
+  await client.write(events.slice(4000, 8000).join('\n') + '\n');
+  await receiver.start(rport);
+  await client.write(events.slice(8000).join('\n') + '\n');
+  client.end();
+  await waitFor(() => receiver.lines.filter((l) => l.includes('matchedIndicator=')).length >= hits.length, 'every detection at the receiver', 60000);
+
+  const detections = receiver.lines.filter((l) => l.includes('matchedIndicator='));
+  expect(detections.length).toBe(hits.length);
+  expect(detections.map((l) => /matchedIndicator=(\S+)/.exec(l)![1])).toEqual(hits);
+  await waitFor(() => receiver.lines.some((l) => l.includes('alert=FT_Statistics') && / events=24000 /.test(l)), 'statistics with all events');
+  const stats = receiver.lines.filter((l) => l.includes('alert=FT_Statistics')).pop()!;
+  expect(stats).toContain(`detections=${hits.length} `);
+  expect(stats).toContain(`total=IPsum_IP_Reputation:${hits.length};`);
+  expect(receiver.lines.some((l) => /alert=FT_FeedStatus feed=ipsum records=\d+ .*status=ok/.test(l))).toBe(true);
+
+  s.child.kill('SIGTERM');
+  expect(await s.exit).toBe(0);
+  await waitFor(() => receiver.lines.some((l) => l.includes('alert=KL_ALERT_ServiceStopped')), 'ServiceStopped');
+  await receiver.stop();
+});
+
+it('serve: lines spooled while the receiver is down are delivered by the next run of the service, in order', async () => {
+  const receiver = new LineReceiver();
+  const rport = await receiver.start(0);
+  await receiver.stop();
+  const spool = path.join(tmp, 'spool2');
+  const first = await serve(['--config', configFile, '--output', `127.0.0.1:${rport}`, '--feed', `ipsum:${IPSUM}`, '--spool', spool]);
+  const hits = ipsumIps.slice(5000, 8000);
+  const client = await LineClient.connect(first.port);
+  await client.write(hits.map((ip) => `ip=${ip}`).join('\n') + '\n');
+  client.end();
+  await client.closed;
+  first.child.kill('SIGTERM');
+  expect(await first.exit).toBe(0);
+  expect(fs.readdirSync(spool).some((f) => f.endsWith('.spool'))).toBe(true);
+
+  await receiver.start(rport);
+  const second = await serve(['--config', configFile, '--output', `127.0.0.1:${rport}`, '--feed', `ipsum:${IPSUM}`, '--spool', spool]);
+  await waitFor(() => receiver.lines.filter((l) => l.includes('matchedIndicator=')).length >= hits.length, 'spooled detections');
+  expect(receiver.lines.filter((l) => l.includes('matchedIndicator=')).map((l) => /matchedIndicator=(\S+)/.exec(l)![1])).toEqual(hits);
+  // The first run's alerts were spooled too, before the second run's.
+  await waitFor(() => receiver.lines.filter((l) => l.includes('alert=KL_ALERT_ServiceStarted')).length >= 2, 'the second start-up alert');
+  const alerts = receiver.lines.filter((l) => /alert=KL_ALERT_Service/.test(l)).map((l) => /alert=(\S+)/.exec(l)![1]);
+  expect(alerts.slice(0, 3)).toEqual(['KL_ALERT_ServiceStarted', 'KL_ALERT_ServiceStopped', 'KL_ALERT_ServiceStarted']);
+  second.child.kill('SIGINT');
+  expect(await second.exit).toBe(0);
+  await receiver.stop();
+});
+
+it('replay --reply-back sends a real log and reports the detections the service returned', async () => {
+  const s = await serve(['--reply-only', '--feed', `ipsum:${IPSUM}`]);
+  const log = dataset('elastic-apache-access', 'apache_logs');
+  const lines = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l);
+  // Independently: client IPs (first field) that ipsum lists, one detection per line.
+  const ipsum = new Set(ipsumIps);
+  const expected = lines.filter((l) => ipsum.has(l.split(' ')[0]!)).length;
+  expect(expected).toBeGreaterThan(0);
+  const child = spawn(process.execPath, [cliBundle, 'replay', log, '--to', `127.0.0.1:${s.port}`, '--reply-back'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  expect(code).toBe(0);
+  expect(out).toMatch(new RegExp(`^sent ${lines.length} lines, ${fs.statSync(log).size} bytes in [\\d.]+ s \\(\\d+ lines/s\\); detections received ${expected}, finished events ${lines.length}\\n$`));
+  s.child.kill('SIGTERM');
+  expect(await s.exit).toBe(0);
+});
+
+it('serve refuses to start on a missing feed and names it', async () => {
+  const child = spawn(process.execPath, [cliBundle, 'serve', '--listen', '127.0.0.1:0', '--reply-only', '--feed', path.join(tmp, 'missing.txt')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  expect(code).not.toBe(0);
+  expect(err).toContain('missing.txt');
+  expect(err).not.toContain('listening on');
+});
