@@ -128,6 +128,15 @@ describe('constructs that cannot translate are rejected with the construct and a
     expect(values('(?=(a+))\\1b', 'aaab')).toEqual(['aaa']);
   });
 
+  it('validates with the u flag but runs without it when nothing needs it (same matches, faster scans)', () => {
+    expect(compileBoostRegex('(\\d+)\\-x').flags).toBe('');
+    expect(compileBoostRegex('(\\p{L}+)').flags).toBe('u');
+    expect(compileBoostRegex('\\x{1F600}').flags).toBe('u');
+    expect(values('([^\\s]+)', 'a😀b c')).toEqual(['a😀b', 'c']);
+    // Invalid only in u mode (a reference to a missing group): still rejected.
+    expect(rejection('(a)\\2').problem).toMatch(/does not compile/);
+  });
+
   it('what the walk lets through but ECMAScript refuses is reported with the translation', () => {
     const error = rejection('(?<n>a)(?<n>b)');
     expect(error.problem).toMatch(/does not compile as ECMAScript \(translated to \/\(\?<n>a\)\(\?<n>b\)\/u\)/);

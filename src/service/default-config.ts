@@ -32,6 +32,8 @@ export const IPV6 = [
   `(?:${HEXTET}:){1,7}:`,
 ].map((form) => `(?:${form})`).join('|');
 
+/** Where an address can start: a digit, a colon, or a hextet of letters and digits ending in a colon. */
+const ADDRESS_START = '(?=[\\d:]|[A-Fa-f][0-9A-Fa-f]{0,3}:)';
 /** Cheap test before the IPv6 alternatives: two colons within the first two hextets. */
 const HEXTET_GUARD = '[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:';
 
@@ -74,8 +76,8 @@ export const DEFAULT_REGEXES: ReadonlyArray<readonly [name: string, type: string
   [
     'RE_IP', 'IP', 'all',
     // IPv4 with an optional :port (matched as ip:port), or IPv6; never a part of a longer dotted/hex run.
-    // The IPv6 alternatives are tried only where two colons follow within two hextets (a 2-3x faster scan).
-    `(?<![\\w.])(${IPV4}(?::\\d{1,5}(?!\\d))?)(?!\\w|\\.\\d)|(?<![\\w.:])(?=${HEXTET_GUARD})(${IPV6})(?![\\w.:])`,
+    // Cheap guards first (ADDRESS_START, HEXTET_GUARD): the scan is 2-3x faster than trying every alternative.
+    `${ADDRESS_START}(?:(?<![\\w.])(${IPV4}(?::\\d{1,5}(?!\\d))?)(?!\\w|\\.\\d)|(?<![\\w.:])(?=${HEXTET_GUARD})(${IPV6})(?![\\w.:]))`,
   ],
   ['RE_DOMAIN', 'DOMAIN', 'all', `${keyed(DOMAIN_KEYS)}${NOT_NUMERIC_HOST}(${LABEL}(?:\\.${LABEL})+)`],
   ['RE_MD5', 'MD5', 'all', hex(32)],
