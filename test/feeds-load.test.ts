@@ -3,7 +3,11 @@ import fc from 'fast-check';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FeedLoadError, loadFeed, parseFeedArg, type FeedFormat } from '../src/feeds/load.js';
+import { isIP } from 'node:net';
+import { FingerprintSet } from '../src/feeds/fingerprints.js';
+import { ipProblem } from '../src/feeds/indicator.js';
 import { MAX_SAMPLES } from '../src/feeds/sink.js';
+import { dataLines } from './fixtures/feeds/collect.js';
 import { dataset, repoRoot } from './support/paths.js';
 import { collect, tempFeeds } from './fixtures/feeds/collect.js';
 
@@ -90,6 +94,25 @@ describe('whole-feed failures and the report', () => {
     const dir = tempFeeds({ 'empty.txt': '' });
     const { report } = await collect({ path: path.join(dir, 'empty.txt'), format: 'maltrail' });
     expect(report).toMatchObject({ records: 0, skipped: 0, bytes: 0 });
+  });
+});
+
+describe('building blocks', () => {
+  test('the hand-written IPv4 check agrees with net.isIP on address-like strings', () => {
+    const addressLike = fc.array(fc.constantFrom('0', '1', '2', '5', '9', '25', '255', '256', '01', '.', '.', 'a', ' '), { maxLength: 12 }).map((parts) => parts.join(''));
+    fc.assert(fc.property(addressLike, (text) => (ipProblem(text) === undefined) === (isIP(text) !== 0)), { numRuns: 2000 });
+  });
+
+  test('the duplicate filter counts exactly the distinct keys of the real ipsum and urlhaus lists', () => {
+    const keys = [...dataLines(dataset('ipsum', 'ipsum.txt')).map((line) => line.split('\t')[0]!), ...dataLines(dataset('urlhaus-filter', '2025-07-19', 'urlhaus-filter-domains.txt'))];
+    const set = new FingerprintSet(4);
+    const added = keys.filter((key) => set.add('ip', 'X', key)).length;
+    expect(added).toBe(new Set(keys).size);
+    expect(set.size).toBe(added);
+    expect(keys.filter((key) => set.add('ip', 'X', key))).toEqual([]);
+    // The parts are kept apart: the same text under another category or split differently is a new key.
+    expect(set.add('ip', 'Y', keys[0]!)).toBe(true);
+    expect(set.add('i', 'pX', keys[0]!)).toBe(true);
   });
 });
 

@@ -4,16 +4,35 @@
  */
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
 import { parse as parseCsv } from 'csv-parse';
-import { readLines } from '../cli/lines.js';
 import { FeedLoadError } from './errors.js';
 import type { FeedSink } from './sink.js';
 
-/** Each line of a text file with its 1-based number (LF splits, a trailing CR is dropped). */
-export async function* textLines(path: string, sink: FeedSink): AsyncGenerator<{ line: string; number: number }> {
+/** Bigger reads than the stream default: fewer chunks to split on multi-hundred-MB lists. */
+const READ_CHUNK = 1 << 20;
+
+/**
+ * Calls `onLine` for each line of a text file with its 1-based number, streaming (LF splits, a trailing CR
+ * is dropped). A callback rather than an async generator: one await a chunk, not one a line.
+ */
+export async function forEachLine(path: string, sink: FeedSink, onLine: (line: string, number: number) => void): Promise<void> {
   sink.bytes += (await stat(path)).size;
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
   let number = 0;
-  for await (const line of readLines(createReadStream(path))) yield { line, number: ++number };
+  const emit = (line: string): void => onLine(line.endsWith('\r') ? line.slice(0, -1) : line, ++number);
+  for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK })) {
+    const text = pending + decoder.write(chunk as Buffer);
+    let start = 0;
+    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+      emit(text.slice(start, end));
+      start = end + 1;
+    }
+    pending = text.slice(start);
+  }
+  pending += decoder.end();
+  if (pending !== '') emit(pending);
 }
 
 /**

@@ -15,9 +15,31 @@ export function hashTypeOf(value: string): HashType | undefined {
   return undefined;
 }
 
+/** Dotted-quad IPv4 without leading zeros, checked by hand: most indicators are IPv4 and net.isIP is a big regex. */
+function isDottedQuad(value: string): boolean {
+  let parts = 0;
+  let octet = -1;
+  let digits = 0;
+  for (let i = 0; i <= value.length; i++) {
+    const c = i < value.length ? value.charCodeAt(i) : 46; // a final '.' closes the last octet
+    if (c === 46) {
+      if (digits === 0 || octet > 255 || ++parts > 4) return false;
+      octet = -1;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && octet === 0) return false; // leading zero: leave the odd forms to net.isIP
+      octet = (octet < 0 ? 0 : octet * 10) + (c - 48);
+      digits++;
+    } else {
+      return false;
+    }
+  }
+  return parts === 4;
+}
+
 /** `1.2.3.4`, `::1`, `1.2.3.0/24`, `2001:db8::/32`, `1.2.3.4:80`, `[2001:db8::1]:443`. */
 export function ipProblem(value: string): string | undefined {
-  if (isIP(value)) return undefined;
+  if (isDottedQuad(value) || isIP(value)) return undefined;
   const slash = value.indexOf('/');
   if (slash !== -1) {
     const address = value.slice(0, slash);

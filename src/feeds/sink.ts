@@ -4,6 +4,7 @@
  */
 import type { ContextFields, FeedRecord, IndicatorType } from '../types.js';
 import type { SkippedRecord } from './load.js';
+import { FingerprintSet } from './fingerprints.js';
 import { indicatorProblem } from './indicator.js';
 
 /** How many skipped records the report shows in full. */
@@ -18,7 +19,7 @@ export class FeedSink {
   readonly skipReasons: Record<string, number> = {};
   readonly samples: SkippedRecord[] = [];
   /** type, category and indicator of every record sent, to count duplicates instead of indexing them twice. */
-  private readonly seen = new Set<string>();
+  private readonly seen = new FingerprintSet();
 
   constructor(
     private readonly onRecord: (record: FeedRecord) => void,
@@ -35,12 +36,10 @@ export class FeedSink {
       return false;
     }
     const finalCategory = this.categoryOverride.get(type) ?? category;
-    const key = `${type}\0${finalCategory}\0${value}`;
-    if (this.seen.has(key)) {
+    if (!this.seen.add(type, finalCategory, value)) {
       this.skip(where, 'duplicate indicator', value);
       return false;
     }
-    this.seen.add(key);
     this.records++;
     this.onRecord({ type, indicator: value, category: finalCategory, context });
     return true;

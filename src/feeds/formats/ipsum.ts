@@ -3,23 +3,23 @@
  * The `levels/N.txt` files hold bare IPs, which load too (without a count).
  */
 import type { FeedFormatParser } from '../format.js';
-import { textLines } from '../files.js';
+import { forEachLine } from '../files.js';
 
 export const IPSUM_CATEGORY = 'IPsum_IP_Reputation';
 
 export const ipsum: FeedFormatParser = {
   domainSuffix: () => false,
   async parse({ path, sink }) {
-    for await (const { line, number } of textLines(path, sink)) {
+    await forEachLine(path, sink, (line, number) => {
       const text = line.trim();
-      if (text === '' || text.startsWith('#')) continue;
+      if (text === '' || text.startsWith('#')) return;
       const where = `${path}:${number}`;
       const [ip, count, ...rest] = text.split(/\s+/);
       if (rest.length > 0 || (count !== undefined && !/^\d+$/.test(count))) {
         sink.skip(where, 'expected IP and blocklist count', text);
-        continue;
+        return;
       }
       sink.emit(where, 'ip', ip!, IPSUM_CATEGORY, count === undefined ? [] : [['blocklists', count]]);
-    }
+    });
   },
 };

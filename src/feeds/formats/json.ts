@@ -6,7 +6,7 @@ import type { FeedFieldMapping } from '../load.js';
 import type { FeedFormatParser } from '../format.js';
 import { FeedLoadError } from '../errors.js';
 import { NestingTooDeep, flattenContext, isRecord, valuesAt } from '../fields.js';
-import { jsonDocument, textLines } from '../files.js';
+import { forEachLine, jsonDocument } from '../files.js';
 import { emitMapped, requireMapping } from '../mapping.js';
 import type { FeedSink } from '../sink.js';
 
@@ -32,17 +32,17 @@ function emitRecord(sink: FeedSink, where: string, record: unknown, mapping: rea
 
 export async function parseJsonRecords(path: string, sink: FeedSink, mapping: readonly FeedFieldMapping[]): Promise<void> {
   if (/\.(jsonl|ndjson)$/i.test(path)) {
-    for await (const { line, number } of textLines(path, sink)) {
-      if (line.trim() === '') continue;
+    await forEachLine(path, sink, (line, number) => {
+      if (line.trim() === '') return;
       let record: unknown;
       try {
         record = JSON.parse(line);
       } catch {
         sink.skip(`${path}:${number}`, 'not valid JSON', line);
-        continue;
+        return;
       }
       emitRecord(sink, `${path}:${number}`, record, mapping);
-    }
+    });
     return;
   }
   const document = await jsonDocument(path, sink);

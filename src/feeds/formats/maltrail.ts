@@ -12,7 +12,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ContextFields } from '../../types.js';
 import type { FeedFormatParser } from '../format.js';
-import { csvRecords, textLines } from '../files.js';
+import { csvRecords, forEachLine } from '../files.js';
 import { ipProblem } from '../indicator.js';
 import type { FeedSink } from '../sink.js';
 
@@ -79,18 +79,18 @@ async function parseTrailFile(file: string, sink: FeedSink): Promise<void> {
   const category = maltrailCategory(trailClass, family);
   const fixed: ContextFields = trailClass === undefined ? [['family', family]] : [['family', family], ['class', trailClass]];
   let context = fixed;
-  for await (const { line, number } of textLines(file, sink)) {
+  await forEachLine(file, sink, (line, number) => {
     const text = line.trim();
-    if (text === '') continue;
+    if (text === '') return;
     if (text.startsWith('#')) {
       // A bare "# Reference:" ends the group, so the trails after it are not attributed to the one above.
       const reference = /^#\s*Reference:\s*(.*)$/.exec(text);
       if (reference) context = reference[1]!.trim() === '' ? fixed : [...fixed, ['reference', reference[1]!.trim()]];
-      continue;
+      return;
     }
-    const trail = text.replace(/\s*#.*$/, '');
+    const trail = text.includes('#') ? text.replace(/\s*#.*$/, '') : text;
     if (trail !== '') emitTrail(sink, `${file}:${number}`, trail, category, context);
-  }
+  });
 }
 
 /** The assembled trail set: `trail,info,reference`, the class in the info's parentheses (`emotet (malware)`). */

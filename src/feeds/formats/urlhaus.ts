@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { ContextFields } from '../../types.js';
 import type { FeedFormatParser } from '../format.js';
 import { typeCategory } from '../format.js';
-import { csvContext, csvRecords, textLines } from '../files.js';
+import { csvContext, csvRecords, forEachLine } from '../files.js';
 import { hostType } from '../indicator.js';
 import type { FeedSink } from '../sink.js';
 
@@ -61,22 +61,22 @@ function stripAdblockSyntax(line: string): string {
 
 async function parseList(file: string, sink: FeedSink): Promise<void> {
   let context: ContextFields = [];
-  for await (const { line, number } of textLines(file, sink)) {
+  await forEachLine(file, sink, (line, number) => {
     const text = line.trim();
-    if (text === '') continue;
+    if (text === '') return;
     if (text.startsWith('#') || text.startsWith('!')) {
       // The list header says when the list was built: worth showing with every detection.
       const updated = /^[#!]\s*Updated:\s*(.+)$/.exec(text);
       if (updated) context = [['updated', updated[1]!.trim()]];
-      continue;
+      return;
     }
     const where = `${file}:${number}`;
     const entry = stripAdblockSyntax(text);
     if (entry.startsWith('*.')) {
       sink.emit(where, 'domain', entry.slice(2), typeCategory(URLHAUS_CATEGORY_PREFIX, 'domain'), context);
-      continue;
+      return;
     }
     const slash = entry.indexOf('/');
     emitHostOrUrl(sink, where, slash === -1 ? entry : entry.slice(0, slash), slash === -1 ? '' : entry.slice(slash), context);
-  }
+  });
 }
