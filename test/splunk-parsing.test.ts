@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { readConf, type ConfStanza } from '../src/splunk/conf.js';
-import { applyReport, breakEvents, cleanKey, evaluate, eventTypeMatches, extractTimestamp, parseEval, searchTimeFields, type Fields } from '../src/splunk/emulate.js';
+import { applyReport, breakEvents, cleanKey, evaluate, pcreAsJs, eventTypeMatches, extractTimestamp, parseEval, searchTimeFields, type Fields } from '../src/splunk/emulate.js';
 import { parseServiceConfig } from '../src/service/config.js';
 import { DEFAULT_SERVICE_CONFIG_XML } from '../src/service/default-config.js';
 import { renderAlert, renderDetection, renderFinished } from '../src/service/format.js';
@@ -200,6 +200,13 @@ describe('the Splunk model itself', () => {
   it('cleans keys as CLEAN_KEYS does', () => {
     expect(cleanKey('files/MD5')).toBe('files_MD5');
     expect(cleanKey('_9lives-x')).toBe('lives_x');
+  });
+
+  it('refuses PCRE-only syntax that JavaScript would read differently', () => {
+    expect(() => pcreAsJs('\\Afoo')).toThrow(/PCRE-only/);
+    expect(() => pcreAsJs('(?|a(b)|c(d))')).toThrow(/PCRE-only/);
+    expect(() => pcreAsJs('a++')).toThrow(/PCRE-only/);
+    expect(pcreAsJs('(?<!\\S)([^\\s="]+)=').flags).toBe('g');
   });
 
   it('refuses settings it does not model instead of guessing', () => {

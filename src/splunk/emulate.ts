@@ -102,6 +102,17 @@ export function cleanKey(key: string): string {
   return key.replace(/[^A-Za-z0-9]/g, '_').replace(/^[_0-9]+/, '');
 }
 
+/**
+ * A PCRE pattern as an equivalent JS RegExp (global). Classes, groups, lookarounds and quantifiers mean the same
+ * in both; PCRE-only syntax either fails to compile in JS (`(?|`, `(?P<`) or, worse, compiles to something else
+ * (`\A`, `\z`, `\h` are plain letters in a non-unicode JS regex), so those are refused here.
+ */
+export function pcreAsJs(pattern: string): RegExp {
+  const pcreOnly = /\\[AzZGKhHvVRXQE]|\(\?[>|#P]|[*+?}]\+/.exec(pattern);
+  if (pcreOnly) throw new EmulationError(`PCRE-only syntax "${pcreOnly[0]}" is not modelled`);
+  return new RegExp(pattern, 'g');
+}
+
 /** Applies one search-time transforms.conf stanza (REGEX + FORMAT) to `_raw`, adding to `fields`. */
 export function applyReport(raw: string, transform: ConfStanza, fields: Fields): void {
   const regex = setting(transform, 'REGEX');
@@ -112,9 +123,7 @@ export function applyReport(raw: string, transform: ConfStanza, fields: Fields):
   const keepEmpty = setting(transform, 'KEEP_EMPTY_VALS') === 'true';
   const mvAdd = setting(transform, 'MV_ADD') === 'true';
   if (mvAdd) throw new EmulationError('MV_ADD = true is not modelled');
-  // PCRE and ECMAScript agree on this REGEX's constructs (classes, lookarounds, greedy groups); a construct
-  // only PCRE has would not compile here.
-  const re = new RegExp(regex, 'g');
+  const re = pcreAsJs(regex);
   for (const m of raw.matchAll(re)) {
     if (m[0] === '') throw new EmulationError('REGEX matched the empty string');
     const key = cleanKeys ? cleanKey(m[1] ?? '') : (m[1] ?? '');
@@ -182,7 +191,7 @@ export function evaluate(e: Expr, fields: Fields): string | null {
     case 'replace': {
       const [s, re, repl] = [a(0), a(1), a(2)];
       if (s === null || re === null || repl === null) return null;
-      return s.replace(new RegExp(re, 'g'), (...m: unknown[]) => repl.replace(/\\(\d)/g, (_x, d: string) => String(m[Number(d)] ?? '')));
+      return s.replace(pcreAsJs(re), (...m: unknown[]) => repl.replace(/\\(\d)/g, (_x, d: string) => String(m[Number(d)] ?? '')));
     }
     case 'urldecode': {
       const s = a(0);
