@@ -271,7 +271,7 @@ class ElementReader {
     return found.text.trim();
   }
 
-  /** An integer element within [min, max]; `scale` converts the unit (e.g. seconds → ms). */
+  /** A whole-number element within [min, max] (out of range is an error, not clamped); `fallback` when absent or empty. */
   integer(name: string, fallback: number, min: number, max: number, aliases: string[] = []): number {
     const raw = this.text(name, ...aliases);
     if (raw === undefined || raw === '') return fallback;
@@ -439,7 +439,6 @@ function readSource(file: string, element: XmlElement, ignored: string[]): Sourc
   for (const child of element.children) {
     const at = `${child.path} (line ${child.line})`;
     if (child.name === 'NormalizingRules') {
-      if (regexes.length > 0) ignored.push(`${child.path}: NormalizingRules after regexes still run before every regex`);
       const rulesReader: ElementReader = new ElementReader(file, child);
       rulesReader.only(['Replace', 'Ignore']);
       for (const rule of child.children) {
