@@ -5,7 +5,10 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { connect, installApp, runVerification, setConf, type SplunkConnection } from '../splunk/rest.js';
+import type { SplunkConnection } from '../splunk/rest.js';
+
+/** splunk-sdk is loaded only when a splunk sub-command runs, not on every CLI start. */
+const rest = () => import('../splunk/rest.js');
 
 interface ConnectionOptions {
   url: string;
@@ -49,6 +52,7 @@ export function registerSplunk(program: Command): void {
     .description('install or update a package (a path on the Splunk server, or a URL it can fetch)')
     .argument('<package>', 'e.g. dist/feedtrace-<version>.tgz when Splunk runs on this host')
     .action(async (pkg: string, opts: ConnectionOptions) => {
+      const { connect, installApp } = await rest();
       const service = await connect(connection(opts));
       const location = /^[a-z]+:\/\//i.test(pkg) ? pkg : path.resolve(pkg);
       await installApp(service, location);
@@ -63,6 +67,7 @@ export function registerSplunk(program: Command): void {
       if (settings.length === 0) throw new Error('nothing to set: give --set stanza.key=value');
       const byStanza = new Map<string, Record<string, string>>();
       for (const [stanza, key, value] of settings) byStanza.set(stanza, { ...byStanza.get(stanza), [key]: value });
+      const { connect, setConf } = await rest();
       const service = await connect(connection(opts));
       for (const [stanza, values] of byStanza) await setConf(service, stanza, values);
       process.stdout.write(`set ${settings.map(([s, k]) => `[${s}] ${k}`).join(', ')}\n`);
@@ -75,6 +80,7 @@ export function registerSplunk(program: Command): void {
     .option('--expect-match', 'exit 1 unless the value matches')
     .action(async (opts: ConnectionOptions & { field: string; value: string; expectMatch?: boolean }) => {
       if (!['url', 'domain', 'ip', 'hash'].includes(opts.field)) throw new Error(`--field ${opts.field}: expected url, domain, ip or hash`);
+      const { connect, runVerification } = await rest();
       const service = await connect(connection(opts));
       const rows = await runVerification(service, opts.field as 'url', opts.value);
       const matched = rows.filter((r) => r.matchedIndicator !== undefined && r.matchedIndicator !== '');
