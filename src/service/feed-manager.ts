@@ -224,7 +224,12 @@ export class FeedManager {
       } catch {
         continue; // a missing file is reported when a reload is attempted; keep the loaded version
       }
-      if (stat.mtimeMs !== entry.seenMtimeMs || stat.size !== entry.seenSize) this.changed(entry);
+      if (stat.mtimeMs !== entry.seenMtimeMs || stat.size !== entry.seenSize) {
+        // Noted now, so the next poll does not push the debounce back again.
+        entry.seenMtimeMs = stat.mtimeMs;
+        entry.seenSize = stat.size;
+        this.changed(entry);
+      }
     }
   }
 }
