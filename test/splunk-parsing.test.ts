@@ -209,6 +209,14 @@ describe('the Splunk model itself', () => {
     expect(pcreAsJs('(?<!\\S)([^\\s="]+)=').flags).toBe('g');
   });
 
+  it('reads \\s and \\S as PCRE does without Unicode properties: ASCII whitespace only', () => {
+    expect(pcreAsJs('^\\s$').source).toBe('^[\\t\\n\\v\\f\\r ]$');
+    expect(new RegExp(pcreAsJs('^\\s$').source).test('\u00a0')).toBe(false);
+    expect(new RegExp(pcreAsJs('^[^\\s=]+$').source).test('a\u00a0b')).toBe(true);
+    expect(new RegExp(pcreAsJs('^\\S+$').source).test('a\u2028b')).toBe(true);
+    expect(() => pcreAsJs('[\\S]')).toThrow(/not modelled/);
+  });
+
   it('refuses settings it does not model instead of guessing', () => {
     expect(() => applyReport('a=1', t('(\\w+)=(\\S*)', [['MV_ADD', 'true']]), new Map())).toThrow(/not modelled/);
     expect(() => searchTimeFields('x', { ...props, settings: [...props.settings, { key: 'EVAL-x', value: 'lower(url)', line: 0 }] }, transforms)).toThrow(/lower\(\) is not modelled/);

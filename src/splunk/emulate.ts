@@ -104,13 +104,34 @@ export function cleanKey(key: string): string {
 
 /**
  * A PCRE pattern as an equivalent JS RegExp (global). Classes, groups, lookarounds and quantifiers mean the same
- * in both; PCRE-only syntax either fails to compile in JS (`(?|`, `(?P<`) or, worse, compiles to something else
- * (`\A`, `\z`, `\h` are plain letters in a non-unicode JS regex), so those are refused here.
+ * in both, with two adjustments:
+ * - PCRE's `\s`/`\S` are ASCII-only unless Unicode properties are switched on, JS's are Unicode-aware: they are
+ *   spelled out as ASCII whitespace here (`\S` inside a class cannot be, and is refused);
+ * - PCRE-only syntax either fails to compile in JS (`(?|`, `(?P<`) or, worse, compiles to something else (`\A`,
+ *   `\z`, `\h` are plain letters in a non-unicode JS regex), so it is refused.
  */
 export function pcreAsJs(pattern: string): RegExp {
   const pcreOnly = /\\[AzZGKhHvVRXQE]|\(\?[>|#P]|[*+?}]\+/.exec(pattern);
   if (pcreOnly) throw new EmulationError(`PCRE-only syntax "${pcreOnly[0]}" is not modelled`);
-  return new RegExp(pattern, 'g');
+  const ASCII_SPACE = '\\t\\n\\v\\f\\r ';
+  let js = '';
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\') {
+      const next = pattern[++i] ?? '';
+      if (next === 's') js += inClass ? ASCII_SPACE : `[${ASCII_SPACE}]`;
+      else if (next === 'S') {
+        if (inClass) throw new EmulationError('\\S inside a character class is not modelled');
+        js += `[^${ASCII_SPACE}]`;
+      } else js += c + next;
+    } else {
+      if (c === '[' && !inClass) inClass = true;
+      else if (c === ']' && inClass && !/\[\^?$/.test(js)) inClass = false;
+      js += c;
+    }
+  }
+  return new RegExp(js, 'g');
 }
 
 /** Applies one search-time transforms.conf stanza (REGEX + FORMAT) to `_raw`, adding to `fields`. */
