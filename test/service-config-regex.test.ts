@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { BoostRegexError, compileBoostRegex, compileReplacement, groupCount, translateBoostRegex } from '../src/service/regex.js';
 
 /** All values (group 1, or the whole match) a Boost pattern extracts from a text. */
@@ -161,5 +162,23 @@ describe('replacement text of normalizing rules', () => {
     expect(groupCount(compileBoostRegex('a(b)(?:c)(?<n>d)'))).toBe(2);
     expect(() => compileReplacement('\\3', 2)).toThrow(/refers to group 3/);
     expect(() => compileReplacement('${x}', 2)).toThrow(/only numbered references/);
+  });
+});
+
+describe('hostile patterns', () => {
+  it('any pattern either compiles or is rejected with a BoostRegexError (property test)', () => {
+    const alphabet = [...'\\()[]{}?*+|^$.:=!<>PpQEgkxo0123456789aAzZhHvVR-_,#\'"/ '].map((c) => fc.constant(c));
+    fc.assert(
+      fc.property(fc.array(fc.oneof(...alphabet), { maxLength: 24 }), (chars) => {
+        const pattern = chars.join('');
+        try {
+          const regex = compileBoostRegex(pattern, 'g');
+          expect(regex).toBeInstanceOf(RegExp);
+        } catch (error) {
+          expect(error).toBeInstanceOf(BoostRegexError);
+        }
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

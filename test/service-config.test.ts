@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -293,5 +294,23 @@ describe('addresses', () => {
     expect(networkContains(parseNetwork('10.0.0.1')!, '::ffff:10.0.0.1')).toBe(true);
     expect(parseNetwork('1.2.3.4/x')).toBeUndefined();
     expect(parseNetwork('example.org')).toBeUndefined();
+  });
+});
+
+describe('hostile config files', () => {
+  it('a damaged default config either parses or fails with a ServiceConfigError (property test)', () => {
+    const pieces = ['<', '>', '/', '"', '=', '&', '&amp;', ']]>', '<![CDATA[', '(?>', '\\', '%', 'x', ' ', '\n', '<Source id="default">', '</Source>', '<Feed path="a"/>'];
+    fc.assert(
+      fc.property(fc.nat(DEFAULT_SERVICE_CONFIG_XML.length), fc.nat(40), fc.constantFrom(...pieces), (at, cut, insert) => {
+        const xml = DEFAULT_SERVICE_CONFIG_XML.slice(0, at) + insert + DEFAULT_SERVICE_CONFIG_XML.slice(at + cut);
+        try {
+          parseServiceConfig(xml, 'damaged.xml');
+        } catch (error) {
+          expect(error).toBeInstanceOf(ServiceConfigError);
+          expect((error as ServiceConfigError).message.startsWith('damaged.xml')).toBe(true);
+        }
+      }),
+      { numRuns: 1500 },
+    );
   });
 });

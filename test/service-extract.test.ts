@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { loadServiceConfig, parseServiceConfig } from '../src/service/config.js';
@@ -337,5 +338,19 @@ describe('per-source rules', () => {
       { regexName: 'RE_URL', type: 'url', value: 'http://a/' },
       { regexName: 'EMPTY', type: 'url', value: 'xx' },
     ]);
+  });
+});
+
+describe('hostile events', () => {
+  it('any text extracts without error, and every value is text of the (normalized) event (property test)', () => {
+    const tokens = ['url=', 'http://', 'host=', '"host":"', '1.2.3.4', ':', '::', '.', 'a', 'f', '0', ' ', '\t', '"', '\\=', 'IMPHASH=', 'd41d8cd98f00b204e9800998ecf8427e', '\u0000', 'тест', '😀'];
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.constantFrom(...tokens), fc.string({ unit: 'binary', maxLength: 8 })), { maxLength: 40 }), (parts) => {
+        const result = extract(parts.join(''));
+        for (const [, found] of result.values) for (const value of found) expect(result.event).toContain(value);
+        for (const query of result.queries) expect(result.values.get(query.regexName)).toContain(query.value);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -192,7 +192,13 @@ function parseXml(xml: string, file: string): XmlElement {
     }
     return lo + 1;
   };
-  const nodes = parser.parse(xml) as OrderedNode[];
+  let nodes: OrderedNode[];
+  try {
+    nodes = parser.parse(xml) as OrderedNode[];
+  } catch (error) {
+    // The validator passes a few malformed inputs (e.g. a broken <?xml ...?> declaration) that the parser refuses.
+    throw new ServiceConfigError(file, '', undefined, `not well-formed XML: ${(error as Error).message}`);
+  }
   const convert = (node: OrderedNode, parentPath: string): XmlElement | null => {
     const name = Object.keys(node).find((key) => key !== ':@');
     if (!name || name === '#text' || name === '#comment' || name === '#cdata') return null;
