@@ -194,23 +194,9 @@ export function cleanPath(p: string): string {
   return joined === '' ? '.' : joined;
 }
 
-/** True unless `p` is already clean: no empty, '.' or '..' segment and no trailing '/' (except "/" itself). */
+/** Something path.Clean would change: an empty, "." or ".." segment, or a trailing '/' (except "/" itself). */
+const UNCLEAN_PATH = /\/\/|\/\.\.?(?:\/|$)|^\.\.?(?:\/|$)|.\/$/;
+
 function needsCleaning(p: string): boolean {
-  if (p === '/') return false;
-  if (p.endsWith('/')) return true;
-  for (let i = 0; i < p.length; i++) {
-    if (p.charCodeAt(i) !== 0x2f) continue;
-    const next = p.charCodeAt(i + 1);
-    if (next === 0x2f) return true;
-    if (next === 0x2e) {
-      const after = p.charCodeAt(i + 2);
-      if (Number.isNaN(after) || after === 0x2f) return true;
-      if (after === 0x2e) {
-        const third = p.charCodeAt(i + 3);
-        if (Number.isNaN(third) || third === 0x2f) return true;
-      }
-    }
-  }
-  // A relative path starting with "." or ".." segments.
-  return p === '.' || p === '..' || p.startsWith('./') || p.startsWith('../');
+  return UNCLEAN_PATH.test(p);
 }
