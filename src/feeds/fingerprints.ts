@@ -5,6 +5,8 @@
  * about a one-in-a-million event for ten million records: that record would be counted as a duplicate.
  */
 const EMPTY = 0;
+/** Held locally: a global lookup of `Math` per character is 50× slower inside test sandboxes (jest's vm context). */
+const imul = Math.imul;
 const MAX_LOAD = 0.75;
 
 export class FingerprintSet {
@@ -30,12 +32,12 @@ export class FingerprintSet {
       const text = parts[p]!;
       for (let i = 0; i < text.length; i++) {
         const c = text.charCodeAt(i);
-        a = Math.imul(a ^ c, 0x01000193);
-        b = Math.imul(b ^ c, 0x5bd1e995);
+        a = imul(a ^ c, 0x01000193);
+        b = imul(b ^ c, 0x5bd1e995);
         b ^= b >>> 15;
       }
-      a = Math.imul(a ^ 0, 0x01000193);
-      b = Math.imul(b ^ 0xff, 0x5bd1e995);
+      a = imul(a ^ 0, 0x01000193);
+      b = imul(b ^ 0xff, 0x5bd1e995);
     }
     a >>>= 0;
     b >>>= 0;
@@ -47,7 +49,7 @@ export class FingerprintSet {
 
   private insert(a: number, b: number): boolean {
     const mask = this.high.length - 1;
-    for (let slot = (a ^ Math.imul(b, 0x9e3779b1)) & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = (a ^ imul(b, 0x9e3779b1)) & mask; ; slot = (slot + 1) & mask) {
       const h = this.high[slot]!;
       const l = this.low[slot]!;
       if (h === EMPTY && l === EMPTY) {
