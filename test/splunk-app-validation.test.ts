@@ -9,7 +9,7 @@ import { parseConf, readConf, type ConfFile } from '../src/splunk/conf.js';
 import { PACKAGES, packageFiles, type PackageFile } from '../src/splunk/package.js';
 import { checkDashboard, checkNav, parseXml, substituteTokens } from '../src/splunk/simplexml.js';
 import { checkConfAgainstSpec, parseSpec, readSpec } from '../src/splunk/spec.js';
-import { expandMacros, macrosFromConf, searchCommandNames, searchCommands } from '../src/splunk/spl.js';
+import { calledFunctions, evalFunctions, expandMacros, macrosFromConf, searchCommandList, searchCommandNames, searchCommands } from '../src/splunk/spl.js';
 import { KASPERSKY_FEEDS } from '../src/feeds/catalog.js';
 import { repoRoot } from './support/paths.js';
 
@@ -104,6 +104,18 @@ describe.each(packages.map((p) => [p.def.tarball('<v>'), p] as const))('%s', (_n
       const unknown = searches.flatMap(([where, search]) => searchCommandNames(expandMacros(search, macros)).filter((c) => !commands.has(c)).map((c) => `${where}: ${c}`));
       expect(unknown).toEqual([]);
       expect(searches.length).toBeGreaterThan(20);
+
+      // Eval functions, in eval/where commands and in props.conf EVAL- settings.
+      const functions = evalFunctions(readConf(path.join(specDir, version, 'searchbnf.conf')));
+      const expressions = searches.flatMap(([where, search]) =>
+        searchCommandList(expandMacros(search, macros))
+          .filter((c) => c.name === 'eval' || c.name === 'where')
+          .map((c) => [where, c.text.replace(/^\w+/, '')] as const),
+      );
+      for (const s of confOf(files, 'default/props.conf')!.stanzas.flatMap((x) => x.settings).filter((x) => x.key.startsWith('EVAL-'))) expressions.push([`props.conf ${s.key}`, s.value]);
+      const badFunctions = expressions.flatMap(([where, e]) => calledFunctions(e).filter((f) => !functions.has(f)).map((f) => `${where}: ${f}()`));
+      expect(badFunctions).toEqual([]);
+      expect(expressions.length).toBeGreaterThan(15);
     });
 
     it('reads the service events only through the feedtrace_index macro', () => {
@@ -212,5 +224,9 @@ describe('the SPL checker', () => {
     expect(searchCommandNames(expandMacros('`m` | search [ | makeresults | eval q="a|b" ] | stats count', macros))).toEqual(['search', 'eval', 'sort', 'search', 'makeresults', 'eval', 'stats']);
     expect(() => expandMacros('`nope`', macros)).toThrow(/unknown macro `nope`/);
     expect(() => expandMacros('`n`', macros)).toThrow(/unknown macro `n`/);
+  });
+
+  it('finds the functions an eval expression calls, not words in its strings', () => {
+    expect(calledFunctions('if(isnull(x), replace(y, "a(b)", "c"), lower( z )) OR (a AND NOT(b))')).toEqual(['if', 'isnull', 'replace', 'lower']);
   });
 });

@@ -78,21 +78,43 @@ export function expandMacros(search: string, macros: Map<string, Macro>, depth =
   return expanded ? expandMacros(out, macros, depth + 1) : out;
 }
 
+export interface SearchCommand {
+  name: string;
+  /** The command's whole text, name included. */
+  text: string;
+}
+
 /**
  * The commands a (macro-expanded) search runs, in order, subsearches included. A search that does not
  * start with `|` starts with the implicit `search` command.
  */
-export function searchCommandNames(search: string): string[] {
-  const names: string[] = [];
+export function searchCommandList(search: string): SearchCommand[] {
+  const commands: SearchCommand[] = [];
   const text = search.trim();
   const segments = splitTopLevel(text.startsWith('|') ? text.slice(1) : `search ${text}`, '|');
   for (const segment of segments) {
     const name = /^\s*([A-Za-z_][\w-]*)/.exec(segment)?.[1];
     if (!name) throw new SplError(`no command in "|${segment}" of: ${search}`);
-    names.push(name.toLowerCase());
-    for (const sub of subsearches(segment)) names.push(...searchCommandNames(sub));
+    commands.push({ name: name.toLowerCase(), text: segment.trim() });
+    for (const sub of subsearches(segment)) commands.push(...searchCommandList(sub));
   }
-  return names;
+  return commands;
+}
+
+export function searchCommandNames(search: string): string[] {
+  return searchCommandList(search).map((c) => c.name);
+}
+
+/** Eval function names from searchbnf.conf's `[eval-function]` syntax. */
+export function evalFunctions(searchbnf: ConfFile): Set<string> {
+  const syntax = searchbnf.stanzas.find((s) => s.name === 'eval-function')?.settings.find((x) => x.key === 'syntax')?.value ?? '';
+  return new Set(syntax.split('|').map((f) => f.trim()).filter(Boolean));
+}
+
+/** Function names called in an eval expression (text in double quotes and `AND (`-style operators skipped). */
+export function calledFunctions(expression: string): string[] {
+  const unquoted = expression.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  return [...unquoted.matchAll(/([A-Za-z_][\w]*)\s*\(/g)].map((m) => m[1]!).filter((w) => !/^(AND|OR|NOT|XOR)$/.test(w)).map((w) => w.toLowerCase());
 }
 
 /** Top-level `[ ... ]` subsearches in one command segment (brackets inside quotes are text). */
