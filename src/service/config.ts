@@ -229,9 +229,8 @@ function parseXml(xml: string, file: string): XmlElement {
   return roots[0]!;
 }
 
-/** Reads one element's children against a schema: known names only, each at most once unless repeatable. */
+/** Reads one element against its schema: known children and attributes only; single children at most once. */
 class ElementReader {
-  private readonly used = new Set<string>();
   constructor(
     readonly file: string,
     readonly element: XmlElement,
@@ -260,7 +259,6 @@ class ElementReader {
   child(...names: string[]): XmlElement | undefined {
     const found = this.element.children.filter((c) => names.includes(c.name));
     if (found.length > 1) this.fail(`<${names[0]}> may appear only once`, found[1]);
-    for (const name of names) this.used.add(name);
     return found[0];
   }
 
