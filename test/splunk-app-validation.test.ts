@@ -77,6 +77,24 @@ describe.each(packages.map((p) => [p.def.tarball('<v>'), p] as const))('%s', (_n
     }
   });
 
+  it('refers only to transforms, event types and lookups it ships', () => {
+    const props = confOf(files, 'default/props.conf')!;
+    const transforms = new Set(confOf(files, 'default/transforms.conf')?.stanzas.map((s) => s.name) ?? []);
+    for (const s of props.stanzas.flatMap((x) => x.settings).filter((x) => /^(REPORT|TRANSFORMS)-/.test(x.key))) {
+      for (const name of s.value.split(',').map((n) => n.trim())) expect({ setting: s.key, transform: name, shipped: transforms.has(name) }).toEqual({ setting: s.key, transform: name, shipped: true });
+    }
+    const eventtypes = new Set(confOf(files, 'default/eventtypes.conf')?.stanzas.map((s) => s.name) ?? []);
+    for (const stanza of confOf(files, 'default/tags.conf')?.stanzas ?? []) {
+      const m = /^eventtype=(.+)$/.exec(stanza.name);
+      if (m) expect({ tags: stanza.name, shipped: eventtypes.has(m[1]!) }).toEqual({ tags: stanza.name, shipped: true });
+    }
+    // An external lookup's command must be a launcher in bin/.
+    for (const t of confOf(files, 'default/transforms.conf')?.stanzas ?? []) {
+      const cmd = t.settings.find((x) => x.key === 'external_cmd')?.value.split(/\s+/)[0];
+      if (cmd) expect(files.find((f) => f.path === `bin/${cmd}`)?.mode).toBe(0o755);
+    }
+  });
+
   const views = files.filter((f) => /^default\/data\/ui\/views\/[^/]+\.xml$/.test(f.path));
   const viewNames = new Set(views.map((f) => path.basename(f.path, '.xml')));
 
