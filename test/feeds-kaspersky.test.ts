@@ -188,6 +188,20 @@ describe('json and csv with a mapping', () => {
     await expect(collect({ path: file, format: 'csv' })).rejects.toThrow(/needs a mapping/);
   });
 
+  test('a mapping in a sidecar file <feed>.mapping needs no code and no flag', async () => {
+    const csvText = readFileSync(dataset('feodotracker', 'ipblocklist.csv'));
+    const dir = tempFeeds({
+      'c2.csv': csvText,
+      'c2.csv.mapping': '# Feodo rows, by destination IP\ndst_ip=ip:Sidecar_C2\n',
+      'bad.csv': csvText,
+      'bad.csv.mapping': 'dst_ip=email:X',
+    });
+    const { records } = await collect({ path: path.join(dir, 'c2.csv'), format: 'csv' });
+    expect(records).toHaveLength(28);
+    expect(new Set(records.map((r) => r.category))).toEqual(new Set(['Sidecar_C2']));
+    await expect(collect({ path: path.join(dir, 'bad.csv'), format: 'csv' })).rejects.toThrow(/bad\.csv\.mapping: mapping item "dst_ip=email:X"/);
+  });
+
   test('a mapping on a preset format renames its categories per type', async () => {
     const { records } = await collect({ path: dataset('feodotracker', 'ipblocklist.csv'), mapping: [{ field: '', type: 'ip', category: 'Botnet_C2' }] });
     expect(new Set(records.map((r) => r.category))).toEqual(new Set(['Botnet_C2']));
@@ -195,6 +209,11 @@ describe('json and csv with a mapping', () => {
 
   test('mapping spec syntax errors name the item', () => {
     expect(parseMappingSpec('a/b=sha256:X')).toEqual([{ field: 'a/b', type: 'sha256', category: 'X' }]);
+    expect(parseMappingSpec('# comment, with a comma\nx=url:U\n\ny=domain:D, z=hash:H')).toEqual([
+      { field: 'x', type: 'url', category: 'U' },
+      { field: 'y', type: 'domain', category: 'D' },
+      { field: 'z', type: 'hash', category: 'H' },
+    ]);
     expect(() => parseMappingSpec('a=email:X')).toThrow(/mapping item "a=email:X"/);
     expect(() => parseMappingSpec('just-a-field')).toThrow(/expected field=type:category/);
   });

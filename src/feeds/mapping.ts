@@ -2,18 +2,43 @@
  * Applies a user (or catalog) field mapping to one record: every value found in a mapped field becomes an
  * indicator of the mapped type under the mapped category (`hash` is told apart by length).
  */
+import { readFile } from 'node:fs/promises';
 import type { ContextFields } from '../types.js';
 import { FeedLoadError } from './errors.js';
 import { hashTypeOf } from './indicator.js';
 import type { FeedFieldMapping, FeedSource } from './load.js';
 import type { FeedSink } from './sink.js';
 
-/** The mapping a `csv` or `json` feed must have. */
-export function requireMapping(source: FeedSource): FeedFieldMapping[] {
-  if (source.mapping === undefined || source.mapping.length === 0) {
-    throw new FeedLoadError(source.path, `the ${source.format} format needs a mapping: field → indicator type → category`);
+/** Where a feed's mapping can live without any code or flag: a text file beside it, `<feed file>.mapping`. */
+export const mappingSidecar = (feedPath: string): string => `${feedPath}.mapping`;
+
+/**
+ * The mapping a `csv` or `json` feed must have: the source's own, else the sidecar file's, else a load error
+ * saying how to give one. A malformed sidecar is a load error naming the sidecar.
+ */
+export async function requireMapping(source: FeedSource): Promise<FeedFieldMapping[]> {
+  const mapping = source.mapping ?? (await sidecarMapping(source.path));
+  if (mapping === undefined || mapping.length === 0) {
+    throw new FeedLoadError(
+      source.path,
+      `the ${source.format} format needs a mapping: field → indicator type → category (give one, or write ${mappingSidecar(source.path)})`,
+    );
   }
-  return source.mapping;
+  return mapping;
+}
+
+export async function sidecarMapping(feedPath: string): Promise<FeedFieldMapping[] | undefined> {
+  let text: string;
+  try {
+    text = await readFile(mappingSidecar(feedPath), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    return parseMappingSpec(text);
+  } catch (error) {
+    throw new FeedLoadError(mappingSidecar(feedPath), (error as Error).message);
+  }
 }
 
 /** Emits the mapped indicators of one record; a record with none of them is skipped and counted. */
@@ -46,12 +71,15 @@ export function emitMapped(
 const TYPES = ['url', 'domain', 'ip', 'md5', 'sha1', 'sha256', 'hash'] as const;
 
 /**
- * The mapping a user writes on the command line or in a sidecar: `field=type:category` items separated by `,`
- * (e.g. `indicator=url:My_Bad_URL,sha256=hash:My_Bad_Hash`). The field may hold `/` (a JSON path), not `=`.
+ * The mapping a user writes on the command line or in a sidecar: `field=type:category` items separated by
+ * `,` or new lines, `#` starting a comment line (e.g. `indicator=url:My_Bad_URL, sha256=hash:My_Bad_Hash`).
+ * The field may hold `/` (a JSON path), not `=`.
  */
 export function parseMappingSpec(spec: string): FeedFieldMapping[] {
   return spec
-    .split(',')
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('#'))
+    .flatMap((line) => line.split(','))
     .map((item) => item.trim())
     .filter((item) => item !== '')
     .map((item) => {

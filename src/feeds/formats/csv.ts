@@ -7,7 +7,7 @@ import { emitMapped, requireMapping } from '../mapping.js';
 export const csv: FeedFormatParser = {
   domainSuffix: () => false,
   async parse({ path, source, sink }) {
-    const mapping = requireMapping(source);
+    const mapping = await requireMapping(source);
     let checked = false;
     for await (const record of csvRecords(path, sink, mapping[0]!.field)) {
       if (!checked) {

@@ -13,7 +13,7 @@ import type { FeedSink } from '../sink.js';
 export const json: FeedFormatParser = {
   domainSuffix: () => false,
   async parse({ path, source, sink }) {
-    await parseJsonRecords(path, sink, requireMapping(source));
+    await parseJsonRecords(path, sink, await requireMapping(source));
   },
 };
 
