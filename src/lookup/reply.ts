@@ -5,10 +5,15 @@
  */
 import { parseKv, type KvPair } from './kv.js';
 
-export interface Detection {
-  /** Every key=value of the line, in order (first occurrence wins in `get`). */
-  pairs: KvPair[];
-  get(key: string): string | undefined;
+export class Detection {
+  /** Every key=value of the line, in order. */
+  constructor(readonly pairs: KvPair[]) {}
+
+  /** The first value of `key` (a linear scan: a line has a few dozen keys, and is read a few times). */
+  get(key: string): string | undefined {
+    for (const [k, v] of this.pairs) if (k === key) return v;
+    return undefined;
+  }
 }
 
 export type ReplyLine =
@@ -28,22 +33,26 @@ const EVENT_KEYS = new Set([
 export function parseReplyLine(line: string): ReplyLine {
   if (line.includes('matchedIndicator')) {
     const kv = parseKv(line);
-    const map = new Map<string, string>();
-    for (const [k, v] of kv.pairs) if (!map.has(k)) map.set(k, v);
-    if (!map.has('matchedIndicator')) return { kind: 'other' };
-    return { kind: 'detection', id: requestId(kv.prefix, map), detection: { pairs: kv.pairs, get: (k) => map.get(k) } };
+    const detection = new Detection(kv.pairs);
+    if (detection.get('matchedIndicator') === undefined) return { kind: 'other' };
+    return { kind: 'detection', id: requestId(kv.prefix, detection), detection };
   }
-  if (line.includes('LookupFinished')) {
-    const kv = parseKv(line);
-    const map = new Map(kv.pairs);
-    return { kind: 'finished', id: requestId(kv.prefix, map) };
-  }
+  if (line.includes('LookupFinished')) return { kind: 'finished', id: finishedId(line) };
   return { kind: 'other' };
 }
 
+const LEADING_ID = /^(\d{1,15})\s/;
+const REQ_KEY = /(?:^|\s)(?:REQ|req)="?(\d{1,15})(?:"|\s|$)/;
+
+/** The id of a finished line without parsing it whole: one comes per request, most of the answer traffic. */
+function finishedId(line: string): number | undefined {
+  const m = LEADING_ID.exec(line) ?? REQ_KEY.exec(line);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** The echoed request id: a leading number (`%REQ% category=...`, as CyberTrace's balancer setup writes) or a REQ key. */
-function requestId(prefix: string[], map: Map<string, string>): number | undefined {
-  const text = prefix.length > 0 && /^\d{1,15}$/.test(prefix[0]!) ? prefix[0]! : (map.get('REQ') ?? map.get('req'));
+function requestId(prefix: string[], d: Detection): number | undefined {
+  const text = prefix.length > 0 && /^\d{1,15}$/.test(prefix[0]!) ? prefix[0]! : (d.get('REQ') ?? d.get('req'));
   return text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : undefined;
 }
 

@@ -13,10 +13,9 @@
  * answered are still written, and stderr says what failed, so Splunk shows an error instead of silently
  * missing matches; 2 for a usage, configuration or input error.
  */
-import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { parse } from 'csv-parse';
-import { stringify } from 'csv-stringify';
+import { stringify } from 'csv-stringify/sync';
 import type { LookupConfig } from './config.js';
 import { formatAddress } from './config.js';
 import { Dispatcher, type Request } from './dispatcher.js';
@@ -95,12 +94,24 @@ export async function runLookup(opts: RunOptions): Promise<RunResult> {
   let header: string[] | undefined;
   let columns: Columns | undefined;
 
-  const out = stringify({ record_delimiter: 'windows' });
-  out.on('error', () => undefined);
-  out.pipe(opts.output);
+  // Rows are written in batches: one write per row would be one system call per row on a pipe.
+  let batch: string[][] = [];
+  let batchScheduled = false;
+  const writeBatch = (): void => {
+    batchScheduled = false;
+    if (batch.length === 0) return;
+    const rowsNow = batch;
+    batch = [];
+    opts.output.write(stringify(rowsNow, { record_delimiter: 'windows' }));
+  };
   const write = (row: string[]): void => {
-    out.write(row);
+    batch.push(row);
     result.rowsOut++;
+    if (batch.length >= 2048) writeBatch();
+    else if (!batchScheduled) {
+      batchScheduled = true;
+      setImmediate(writeBatch);
+    }
   };
 
   const fill = (p: PendingRow): void => {
@@ -193,7 +204,7 @@ export async function runLookup(opts: RunOptions): Promise<RunResult> {
       if (!header) {
         header = record;
         columns = resolveColumns(header, opts.fields);
-        out.write(header);
+        batch.push(header);
         continue;
       }
       onRow(record);
@@ -208,9 +219,7 @@ export async function runLookup(opts: RunOptions): Promise<RunResult> {
   result.uniqueValues = entries.size;
   await dispatcher.close();
   flush();
-  const ended = once(out, 'end');
-  out.end();
-  await ended;
+  writeBatch();
 
   if (skipReasons.size > 0) {
     log(`skipped ${result.skipped} value(s) that cannot be valid for their field: ${[...skipReasons].map(([r, n]) => `${r} (${n})`).join('; ')}`);
