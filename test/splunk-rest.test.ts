@@ -7,14 +7,35 @@
  *   optional SPLUNK_CA_FILE, SPLUNK_PACKAGE = package path as the server sees it, FEEDTRACE_VERIFY_VALUE = a URL
  *   a loaded feed lists). Otherwise this file says plainly that the live test was not run.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { verificationSearch } from '../src/splunk/rest.js';
 import { cliBundle, repoRoot } from './support/paths.js';
+
+// A throwaway self-signed certificate for 127.0.0.1/localhost (P-256, valid until 2126), made with
+// `openssl req -x509 -newkey ec ...` once and kept here so the test needs no openssl at run time.
+const TEST_CERT = `-----BEGIN CERTIFICATE-----
+MIIBmzCCAUGgAwIBAgIUEcswYvdt4DequJi9MwcHlbWt54UwCgYIKoZIzj0EAwIw
+FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTEyNjA2NTE0MVoYDzIxMjYxMTAy
+MDY1MTQxWjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAATUO4Bh2VKhzawF7sPrEAWC76JlQK4J0ghZgHdk0fMSJr7kUDL18ijv
+KFurNsu+BvfLqQuqXbR+VdKId6kiqZGTo28wbTAdBgNVHQ4EFgQUumgkOXLUfO1u
+Ir1vFi87MgyWsyQwHwYDVR0jBBgwFoAUumgkOXLUfO1uIr1vFi87MgyWsyQwDwYD
+VR0TAQH/BAUwAwEB/zAaBgNVHREEEzARhwR/AAABgglsb2NhbGhvc3QwCgYIKoZI
+zj0EAwIDSAAwRQIhAKcoEgCQgKEjW3zBe5e2ydoAz4N8EY2mAu1OPTbuB+tnAiA9
+RB6Bq97pwsaoiWTzlcVRXmoJ28rl0OaL3jE6jsF1YA==
+-----END CERTIFICATE-----
+`;
+const TEST_KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgFu6V2AzM+V6Y3h6X
+BODO4wz7Z5FYge2n1KCY0PxPNYChRANCAATUO4Bh2VKhzawF7sPrEAWC76JlQK4J
+0ghZgHdk0fMSJr7kUDL18ijvKFurNsu+BvfLqQuqXbR+VdKId6kiqZGT
+-----END PRIVATE KEY-----
+`;
 
 interface Run {
   code: number;
@@ -39,8 +60,8 @@ describe('feedtrace splunk against a local HTTPS endpoint', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'feedtrace-rest-test-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
-    server = https.createServer({ key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) }, (req, res) => {
+    writeFileSync(path.join(dir, 'cert.pem'), TEST_CERT);
+    server = https.createServer({ key: TEST_KEY, cert: TEST_CERT }, (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
