@@ -4,6 +4,7 @@
  * runs its own measurements in a fresh process.
  */
 import { measureEngineChild, runEngineBench } from './engine.js';
+import { runServiceBench, serviceBenchChild } from './service.js';
 
 interface BenchGroup {
   description: string;
@@ -16,6 +17,11 @@ const groups: Record<string, BenchGroup> = {
     description: 'indicator index: load time, memory, lookups/s per type, against a naive Map baseline',
     run: runEngineBench,
     child: measureEngineChild,
+  },
+  service: {
+    description: 'feedtrace serve: events/s of real logs with ~2 M indicators, ReplyBack and output modes, latency, against a protocol-only baseline',
+    run: runServiceBench,
+    child: serviceBenchChild,
   },
 };
 

@@ -1,0 +1,168 @@
+/**
+ * Service benchmark (`node dist/bench.js service`): events/s of real logs through `feedtrace serve` with about
+ * two million indicators loaded (the engine benchmark's synthetic feeds plus the real open feeds), over one
+ * connection and several, in ReplyBack and output modes; ReplyBack round-trip latency; and, in the same run,
+ * the same client against a protocol-only baseline server (same framing and session code, every event
+ * answered with a finished event, no extraction or matching). The ratio to the baseline is the figure to
+ * compare across machines. Service and baseline run in their own processes (one core each at most).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatDate } from '../service/format.js';
+import { LineFramer } from '../service/framing.js';
+import { SessionHead } from '../service/session.js';
+import { writeSyntheticFeeds } from './engine-synthetic.js';
+import { DetectionReceiver, outputThroughput, replyBackLatency, replyBackThroughput } from './service-client.js';
+
+const datasets = process.env['FEEDTRACE_DATASETS'] ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'datasets');
+const ds = (...p: string[]): string => path.join(datasets, ...p);
+
+const LOGS = [
+  ds('slips-honeypot-suricata-2021-06', 'eve.json'),
+  ds('elastic-apache-access', 'apache_logs'),
+  ds('slips-zeek-json', 'conn.log'),
+  ds('slips-zeek-json', 'dns.log'),
+  ds('slips-zeek-json', 'http.log'),
+  ds('otrf-sysmon-bitsadmin', 'cmd_bitsadmin_download_psh_script_2020-10-2302365189.json'),
+  ds('maltrail-demo-events', 'maltrail_demo_events.log'),
+];
+const REAL_FEEDS = [
+  `ipsum:${ds('ipsum', 'ipsum.txt')}`,
+  `maltrail:${ds('maltrail-trails', 'trails', 'static', 'mass_scanner.txt')}`,
+  `maltrail:${ds('maltrail-trails', 'trails', 'static', 'mass_scanner_cidr.txt')}`,
+];
+
+interface Served {
+  child: ChildProcess;
+  port: number;
+  startup: string;
+}
+
+async function spawnServer(args: string[]): Promise<Served> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  for (;;) {
+    const m = /listening on (\S+):(\d+)[^\n]*/.exec(err);
+    if (m) return { child, port: Number(m[2]), startup: m[0] };
+    const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 50))]);
+    if (done) throw new Error(`server did not start: ${err}`);
+  }
+}
+
+async function stop(served: Served): Promise<void> {
+  const exited = new Promise<void>((r) => served.child.once('exit', () => r()));
+  served.child.kill('SIGTERM');
+  await exited;
+}
+
+export async function runServiceBench(args: string[]): Promise<void> {
+  // Scale 1.3 of the engine's synthetic feeds plus the real ones: a little over two million indicators.
+  const scale = Number(args.find((a) => a.startsWith('--scale='))?.slice(8) ?? process.env['BENCH_SCALE'] ?? 1.3);
+  const total = Number(process.env['BENCH_SERVICE_EVENTS'] ?? 200_000);
+  const logs = LOGS.filter((f) => existsSync(f));
+  if (logs.length === 0) throw new Error(`no logs under ${datasets} (set FEEDTRACE_DATASETS)`);
+  const logLines = logs.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== ''));
+  const events = Array.from({ length: total }, (_, i) => logLines[i % logLines.length]!);
+  const bytes = events.reduce((n, e) => n + Buffer.byteLength(e) + 1, 0);
+
+  const work = mkdtempSync(path.join(tmpdir(), 'feedtrace-bench-service-'));
+  const bundleDir = path.dirname(fileURLToPath(import.meta.url));
+  const receiver = new DetectionReceiver();
+  try {
+    process.stderr.write(`writing synthetic feeds (scale ${scale}) …\n`);
+    const synthetic = await writeSyntheticFeeds(path.join(work, 'synthetic'), scale);
+    const feeds = [...synthetic.feeds, ...REAL_FEEDS.filter((f) => existsSync(f.slice(f.indexOf(':') + 1)))];
+    const rport = await receiver.start();
+    process.stderr.write('starting feedtrace serve (loading feeds) …\n');
+    const service = await spawnServer([
+      path.join(bundleDir, 'feedtrace.js'), 'serve', '--listen', '127.0.0.1:0', '--output', `127.0.0.1:${rport}`,
+      '--spool', path.join(work, 'spool'), ...feeds.flatMap((f) => ['--feed', f]),
+    ]);
+    const baseline = await spawnServer([fileURLToPath(import.meta.url), '--child', 'service', 'baseline']);
+    const records = [...service.startup.matchAll(/ (\d+)(?=,|;)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    process.stdout.write(`\n${service.startup.replace(/^.*?listening/, 'service listening')}\n\n`);
+    process.stdout.write(`${records.toLocaleString('en-US')} indicators loaded; ${total.toLocaleString('en-US')} events (${(bytes / 1e6).toFixed(1)} MB) cycled from ${logs.map((f) => path.basename(f)).join(', ')}\n\n`);
+
+    // Warm-up: JIT and caches on both servers.
+    const warm = events.slice(0, 20_000);
+    await replyBackThroughput(service.port, warm, 1);
+    await replyBackThroughput(baseline.port, warm, 1);
+
+    const rows: string[] = [];
+    const row = (mode: string, conns: number, s: { perSecond: number; seconds: number }, b?: { perSecond: number }): void => {
+      const ratio = b ? (s.perSecond / b.perSecond).toFixed(2) : '—';
+      rows.push(`| ${mode} | ${conns} | ${Math.round(s.perSecond).toLocaleString('en-US')} | ${((bytes / s.seconds) / 1e6).toFixed(1)} | ${b ? Math.round(b.perSecond).toLocaleString('en-US') : '—'} | ${ratio} |`);
+    };
+    let detections = 0;
+    for (const conns of [1, 4]) {
+      process.stderr.write(`ReplyBack, ${conns} connection(s) …\n`);
+      const s = await replyBackThroughput(service.port, events, conns);
+      const b = await replyBackThroughput(baseline.port, events, conns);
+      detections = s.detections;
+      row('ReplyBack + finished', conns, s, b);
+    }
+    for (const conns of [1, 4]) {
+      process.stderr.write(`output mode, ${conns} connection(s) …\n`);
+      const s = await outputThroughput(service.port, receiver, events, conns, detections);
+      row('output (to 9998 receiver)', conns, s);
+    }
+    process.stderr.write('latency …\n');
+    const latency = await replyBackLatency(service.port, events, 3000);
+    const baseLatency = await replyBackLatency(baseline.port, events, 3000);
+
+    process.stdout.write('| mode | connections | service events/s | service MB/s | baseline events/s | ratio to baseline |\n|---|---|---|---|---|---|\n');
+    process.stdout.write(rows.join('\n') + '\n\n');
+    process.stdout.write(`detections per pass: ${detections.toLocaleString('en-US')}\n\n`);
+    process.stdout.write('| ReplyBack round trip, one event at a time | p50 ms | p99 ms |\n|---|---|---|\n');
+    process.stdout.write(`| service | ${latency.p50.toFixed(3)} | ${latency.p99.toFixed(3)} |\n`);
+    process.stdout.write(`| baseline | ${baseLatency.p50.toFixed(3)} | ${baseLatency.p99.toFixed(3)} |\n`);
+    await stop(service);
+    await stop(baseline);
+  } finally {
+    receiver.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Child entry: `baseline` runs the protocol-only server until SIGTERM. */
+export async function serviceBenchChild(args: string[]): Promise<void> {
+  if (args[0] !== 'baseline') throw new Error(`unknown service bench child ${args[0]}`);
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    const head = new SessionHead();
+    let reply = '';
+    const date = formatDate(new Date());
+    const framer = new LineFramer({}, () => {
+      reply += `${date} type=LookupFinished sent_events=0 total=""\n`;
+    });
+    socket.on('data', (chunk: Buffer) => {
+      let data = chunk;
+      if (!head.done) {
+        const r = head.feed(chunk, () => socket.write('PONG\n'));
+        if (!r.done) return;
+        data = r.rest;
+      }
+      framer.push(data);
+      if (reply) {
+        // Same backpressure as the service: stop reading while replies pile up.
+        if (!socket.write(reply) && socket.writableLength > 1024 * 1024) {
+          socket.pause();
+          socket.once('drain', () => socket.resume());
+        }
+        reply = '';
+      }
+    });
+    socket.on('end', () => socket.end());
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  process.stderr.write(`baseline: listening on 127.0.0.1:${(server.address() as net.AddressInfo).port}\n`);
+  await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+  server.close();
+  process.exit(0);
+}
