@@ -1,0 +1,68 @@
+/**
+ * Where lines go: X-KF-SendFinishedEvent alone sends detections and finished events to the output connection;
+ * AlertConnectionString takes the alerts away from the output connection; X-KF-SaveStatistic decides whether a
+ * ReplyBack session counts in the statistics.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadServiceConfig } from '../src/service/config.js';
+import { startService } from '../src/service/server.js';
+import { dataset } from './support/paths.js';
+import { LineClient, LineReceiver, waitFor } from './support/service-net.js';
+
+const ips = fs
+  .readFileSync(dataset('ipsum', 'ipsum.txt'), 'utf8')
+  .split('\n')
+  .filter((l) => l && !l.startsWith('#'))
+  .slice(0, 500)
+  .map((l) => l.split('\t')[0]!);
+
+it('routes detections, finished events and alerts to the right connections', async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'feedtrace-route-'));
+  const feed = path.join(tmp, 'ipsum.txt');
+  fs.writeFileSync(feed, ips.map((ip) => `${ip}\t2\n`).join(''));
+  const output = new LineReceiver();
+  const alerts = new LineReceiver();
+  const config = loadServiceConfig();
+  config.output.alertConnection = { host: '127.0.0.1', port: await alerts.start(0) };
+  const service = await startService({
+    config,
+    listen: { host: '127.0.0.1', port: 0 },
+    output: { host: '127.0.0.1', port: await output.start(0) },
+    spoolDir: path.join(tmp, 'spool'),
+    feeds: [{ path: feed, format: 'ipsum', role: 'feed', outdatedAlertHours: 0 }],
+  });
+  try {
+    await waitFor(() => alerts.lines.some((l) => l.includes('alert=KL_ALERT_ServiceStarted')), 'ServiceStarted on the alert connection');
+
+    // SendFinishedEvent alone: both kinds of line go to the output connection, in order.
+    const c = await LineClient.connect(service.address.port);
+    await c.write(`X-KF-SendFinishedEventip=${ips[1]}\nip=192.0.2.1\n`);
+    await waitFor(() => output.lines.filter((l) => l.includes('LookupFinished')).length >= 2, 'two finished events at the output');
+    expect(output.lines.map((l) => (l.includes('LookupFinished') ? 'F' : l.includes(`matchedIndicator=${ips[1]}`) ? 'D' : '?'))).toEqual(['D', 'F', 'F']);
+    c.end();
+
+    // ReplyBack without SaveStatistic is not counted; with it, it is.
+    const before = service.stats();
+    for (const head of ['X-KF-ReplyBack', 'X-KF-ReplyBackX-KF-SaveStatistic']) {
+      const r = await LineClient.connect(service.address.port);
+      await r.write(`${head}ip=${ips[2]}\n`);
+      await waitFor(() => r.lines.length >= 1, 'the detection');
+      r.end();
+    }
+    const after = service.stats();
+    expect(after.processedEvents - before.processedEvents).toBe(2);
+    expect(after.events - before.events).toBe(1);
+    expect(after.detections - before.detections).toBe(1);
+
+    // No alert ever reached the output connection.
+    expect(output.lines.some((l) => l.includes('alert='))).toBe(false);
+  } finally {
+    await service.close();
+    await waitFor(() => alerts.lines.some((l) => l.includes('alert=KL_ALERT_ServiceStopped')), 'ServiceStopped on the alert connection');
+    await output.stop();
+    await alerts.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
