@@ -71,6 +71,7 @@ export function indexTimeProps(propsText: string): string {
 
 /** Every file of a package, read from the repo at `root` (the lookup bundle must have been built). */
 export function packageFiles(kind: PackageKind, root: string): PackageFile[] {
+  if (!existsSync(path.join(root, 'default', 'app.conf'))) throw new PackageError(`${root} is not the Feedtrace repo (no default/app.conf): run from it or pass --root`);
   const files = new Map<string, Buffer>();
   const add = (appPath: string, content: Buffer) => files.set(appPath, content);
   const read = (repoPath: string) => readFileSync(path.join(root, repoPath));
