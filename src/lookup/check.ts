@@ -1,0 +1,134 @@
+/**
+ * `feedtrace check`: the self-test of Kaspersky's `klsearch verification`, per configured service:
+ * PING (`X-KF-ReplyBackPING` → `PONG`), then one verification indicator per feed through the same lookup path
+ * as the Splunk script. Indicators: Kaspersky's published test records (one per feed of the built-in catalog,
+ * which real Kaspersky feeds always contain) plus any given as FEED=VALUE for other feeds.
+ */
+import net from 'node:net';
+import { isIP } from 'node:net';
+import { KASPERSKY_FEEDS } from '../feeds/catalog.js';
+import { formatAddress, type LookupConfig, type ServiceAddress } from './config.js';
+import { Dispatcher } from './dispatcher.js';
+import { prepareValue, type InputField } from './values.js';
+
+export interface VerificationIndicator {
+  feed: string;
+  indicator: string;
+  /** Given by the user: a miss is then a failure, not just a feed that is not loaded. */
+  required: boolean;
+}
+
+/** OK: a detection came back. FALSE: answered without one (the feed is not loaded). ERROR: no answer. */
+export type CheckStatus = 'OK' | 'FALSE' | 'ERROR';
+
+export interface CheckRow extends VerificationIndicator {
+  status: CheckStatus;
+  detail: string;
+}
+
+export interface ServiceCheck {
+  service: string;
+  pong: boolean;
+  pingDetail: string;
+  rows: CheckRow[];
+}
+
+/** One indicator per catalog feed that has one (the first, as Kaspersky's self-test does). */
+export function builtInIndicators(): VerificationIndicator[] {
+  return KASPERSKY_FEEDS.filter((f) => f.verification.length > 0).map((f) => ({ feed: f.name, indicator: f.verification[0]!.indicator, required: false }));
+}
+
+export function parseIndicatorOption(text: string): VerificationIndicator {
+  const eq = text.indexOf('=');
+  if (eq <= 0 || eq === text.length - 1) throw new Error(`--indicator "${text}": expected FEED=VALUE`);
+  return { feed: text.slice(0, eq), indicator: text.slice(eq + 1), required: true };
+}
+
+/** The input field a bare indicator belongs to (Kaspersky's list mixes URLs, IPs and hashes). */
+function fieldOf(indicator: string): InputField {
+  if (isIP(indicator) !== 0) return 'ip';
+  if (/^[0-9a-fA-F]{32}$|^[0-9a-fA-F]{40}$|^[0-9a-fA-F]{64}$/.test(indicator)) return 'hash';
+  return 'url';
+}
+
+export function ping(address: ServiceAddress, connectTimeoutMs: number, answerTimeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+  return new Promise((resolve) => {
+    const started = process.hrtime.bigint();
+    const socket = net.connect({ host: address.host, port: address.port });
+    let text = '';
+    const finish = (ok: boolean, detail: string): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ ok, detail });
+    };
+    let timer = setTimeout(() => finish(false, `no connection within ${connectTimeoutMs / 1000} s`), connectTimeoutMs);
+    socket.setEncoding('utf8');
+    socket.on('connect', () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => finish(false, `no PONG within ${answerTimeoutMs / 1000} s`), answerTimeoutMs);
+      socket.write('X-KF-ReplyBackPING');
+    });
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      if (text.includes('PONG')) finish(true, `PONG in ${Number((process.hrtime.bigint() - started) / 1000000n)} ms`);
+      else if (text.length > 4096) finish(false, 'answered, but not PONG');
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => finish(false, err.code === 'ECONNREFUSED' ? 'connection refused (is the service running and listening there?)' : err.message));
+    socket.on('close', () => finish(false, 'connection closed without PONG'));
+  });
+}
+
+/** Looks every indicator up on one service through the lookup's dispatcher. */
+async function verify(config: LookupConfig, address: ServiceAddress, indicators: VerificationIndicator[]): Promise<CheckRow[]> {
+  const rows: CheckRow[] = indicators.map((i) => ({ ...i, status: 'ERROR', detail: '' }));
+  const byRequest = new Map<number, CheckRow>();
+  const dispatcher = new Dispatcher({ ...config, services: [address], connections: 1, retries: 0 }, {
+    answered(request, detections) {
+      const row = byRequest.get(request.id)!;
+      row.status = detections.length > 0 ? 'OK' : 'FALSE';
+      row.detail = detections.map((d) => d.get('category') ?? '').join(',');
+    },
+    failed(request, reason) {
+      byRequest.get(request.id)!.detail = reason;
+    },
+  });
+  for (const row of rows) {
+    const prepared = prepareValue(fieldOf(row.indicator), row.indicator);
+    if (!prepared.ok || !config.pattern.has(prepared.type)) {
+      row.detail = prepared.ok ? `the pattern has no placeholder for ${prepared.type}` : prepared.reason;
+      continue;
+    }
+    byRequest.set(dispatcher.submit(config.pattern.render(prepared.type, prepared.wire)).id, row);
+  }
+  await dispatcher.close();
+  return rows;
+}
+
+export async function checkServices(config: LookupConfig, indicators: VerificationIndicator[]): Promise<ServiceCheck[]> {
+  const results: ServiceCheck[] = [];
+  for (const address of config.services) {
+    const p = await ping(address, config.connectTimeoutMs, config.requestTimeoutMs);
+    const rows = p.ok ? await verify(config, address, indicators) : [];
+    results.push({ service: formatAddress(address), pong: p.ok, pingDetail: p.detail, rows });
+  }
+  return results;
+}
+
+/** Passed: every service answered PING and every lookup, and every user-given indicator matched. */
+export function checkPassed(results: ServiceCheck[]): boolean {
+  return results.every((r) => r.pong && r.rows.every((row) => row.status !== 'ERROR' && (row.status === 'OK' || !row.required)));
+}
+
+/** Plain-text table: `feed, indicator, status` under one heading line per service. */
+export function formatCheck(results: ServiceCheck[]): string {
+  let out = '';
+  for (const r of results) {
+    out += `service ${r.service}: ${r.pong ? r.pingDetail : `PING failed: ${r.pingDetail}`}\n`;
+    if (r.rows.length === 0) continue;
+    const table = [['feed', 'indicator', 'status'], ...r.rows.map((row) => [row.feed, row.indicator, row.status + (row.detail ? ` (${row.detail})` : '')])];
+    const w0 = Math.max(...table.map((t) => t[0]!.length));
+    const w1 = Math.max(...table.map((t) => t[1]!.length));
+    for (const t of table) out += `${t[0]!.padEnd(w0)}  ${t[1]!.padEnd(w1)}  ${t[2]}\n`;
+  }
+  return out;
+}
