@@ -89,6 +89,17 @@ describe('whole-feed failures and the report', () => {
     expect(named.report.name).toBe('list');
   });
 
+  test('a byte-order mark is not data; a line over 1 MiB fails the feed (not a list); so does XML nested over 100 deep', async () => {
+    const dir = tempFeeds({
+      'bom.txt': '\uFEFF198.51.100.1\t3\n',
+      'long.txt': `198.51.100.1\t3\n${'x'.repeat(3 << 20)}\n`,
+      'deep.xml': `<ioc><definition>${'<Indicator>'.repeat(120)}${'</Indicator>'.repeat(120)}</definition></ioc>`,
+    });
+    expect((await collect({ path: path.join(dir, 'bom.txt'), format: 'ipsum' })).records.map((r) => r.indicator)).toEqual(['198.51.100.1']);
+    await expect(collect({ path: path.join(dir, 'long.txt'), format: 'ipsum' })).rejects.toThrow(/long\.txt: line 2 is longer than 1048576 characters/);
+    await expect(collect({ path: path.join(dir, 'deep.xml'), format: 'openioc' })).rejects.toThrow(/deep\.xml: unreadable OpenIOC XML: Maximum nested tags exceeded/);
+  });
+
   test('an empty file loads as an empty feed', async () => {
     const dir = tempFeeds({ 'empty.txt': '' });
     const { report } = await collect({ path: path.join(dir, 'empty.txt'), format: 'maltrail' });

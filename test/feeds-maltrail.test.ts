@@ -101,6 +101,7 @@ describe('maltrail odd lines', () => {
         'host.test/path?q=1 # inline comment',
         '# Reference:',
         'after.test',
+        'www.Www-Trail.test',
       ].join('\r\n'),
     });
     const { report, records } = await collect({ path: path.join(dir, 'odd.txt'), format: 'maltrail' });
@@ -111,6 +112,7 @@ describe('maltrail odd lines', () => {
       ['domain', 'leading.dots.test'],
       ['url', 'host.test/path?q=1'],
       ['domain', 'after.test'],
+      ['domain', 'Www-Trail.test'],
     ]);
     expect(report.skipReasons).toEqual({
       'bad CIDR prefix length': 1,

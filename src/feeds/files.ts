@@ -11,6 +11,8 @@ import type { FeedSink } from './sink.js';
 
 /** Bigger reads than the stream default: fewer chunks to split on multi-hundred-MB lists. */
 const READ_CHUNK = 1 << 20;
+/** No line or CSV record of a real feed comes near this; a longer one means the file is not a list. */
+export const MAX_LINE_CHARS = 1 << 20;
 
 /**
  * Calls `onLine` for each line of a text file with its 1-based number, streaming (LF splits, a trailing CR
@@ -21,7 +23,10 @@ export async function forEachLine(path: string, sink: FeedSink, onLine: (line: s
   const decoder = new StringDecoder('utf8');
   let pending = '';
   let number = 0;
-  const emit = (line: string): void => onLine(line.endsWith('\r') ? line.slice(0, -1) : line, ++number);
+  const emit = (line: string): void => {
+    const text = number === 0 && line.startsWith('\uFEFF') ? line.slice(1) : line; // a byte-order mark is not data
+    onLine(text.endsWith('\r') ? text.slice(0, -1) : text, ++number);
+  };
   for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK })) {
     const text = pending + decoder.write(chunk as Buffer);
     let start = 0;
@@ -30,6 +35,7 @@ export async function forEachLine(path: string, sink: FeedSink, onLine: (line: s
       start = end + 1;
     }
     pending = text.slice(start);
+    if (pending.length > MAX_LINE_CHARS) throw new FeedLoadError(path, `line ${number + 1} is longer than ${MAX_LINE_CHARS} characters: not a line-per-record feed`);
   }
   pending += decoder.end();
   if (pending !== '') emit(pending);
@@ -44,6 +50,7 @@ export async function* csvRows(path: string, sink: FeedSink): AsyncGenerator<{ f
   const parser = createReadStream(path).pipe(
     parseCsv({
       bom: true,
+      max_record_size: MAX_LINE_CHARS,
       comment: '#',
       comment_no_infix: true,
       skip_empty_lines: true,

@@ -69,7 +69,8 @@ function emitTrail(sink: FeedSink, where: string, trail: string, category: strin
   else if (/^[\d.]+\/\d+$/.test(trail)) sink.skip(where, addressProblem, trail);
   else if (slash !== -1) sink.emit(where, 'url', trail, category, context);
   else if (/^[\d.:]+$/.test(trail)) sink.skip(where, 'not a valid IP trail', trail);
-  else sink.emit(where, 'domain', trail.replace(/^\.+|\.+$/g, ''), category, context);
+  // As Maltrail: outer dots and one leading "www." go (a www. trail then covers the whole domain).
+  else sink.emit(where, 'domain', trail.replace(/^\.+|\.+$/g, '').replace(/^www\./i, ''), category, context);
 }
 
 async function parseTrailFile(file: string, sink: FeedSink): Promise<void> {

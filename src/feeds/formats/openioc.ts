@@ -48,7 +48,13 @@ export const openioc: FeedFormatParser = {
     const xml = await documentText(path, sink);
     const valid = XMLValidator.validate(xml);
     if (valid !== true) throw new FeedLoadError(path, `not well-formed XML (line ${valid.err.line}: ${valid.err.msg})`);
-    const document: unknown = parser.parse(xml);
+    let document: unknown;
+    try {
+      document = parser.parse(xml);
+    } catch (error) {
+      // The parser's own limits (e.g. more than 100 nested elements) refuse the document as a whole.
+      throw new FeedLoadError(path, `unreadable OpenIOC XML: ${(error as Error).message}`);
+    }
     const ioc = isRecord(document) ? document.ioc : undefined;
     if (!isRecord(ioc)) throw new FeedLoadError(path, 'no OpenIOC 1.0 <ioc> root element');
     const iocContext: ContextFields = [
