@@ -39,4 +39,9 @@ describe('feedtrace normalize-url', () => {
       expect(out.map((l) => (l.startsWith('<INVALID>\t') ? '<INVALID>' : l))).toEqual(expected);
     }
   });
+
+  it('prints a decoded CR or LF as %0D / %0A so one input line still gives one output line', () => {
+    const out = runCli('http://x.com/a%0Ab?q=%0d\nhttp://y.com/\n');
+    expect(out).toEqual(['x.com/a%0Ab?q=%0D', 'y.com']);
+  });
 });
