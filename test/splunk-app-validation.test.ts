@@ -25,18 +25,19 @@ const text = (files: PackageFile[], p: string) => files.find((x) => x.path === p
 
 describe('the spec checker', () => {
   const spec = parseSpec(
-    ['top = <string>', '[tcp://<remote server>:<port>]', 'connection_host = [ip|dns|none]', 'flag = <boolean>', 'count = <integer>', 'EVAL-<fieldname> = <eval statement>', 'track = <boolean> | auto', '* doc line', '    indented = example'].join('\n'),
+    ['top = <string>', 'remote.* = <string>', 'prose that mentions company_id=1, not a key', '[tcp://<remote server>:<port>]', 'connection_host = [ip|dns|none]', 'flag = <boolean>', 'count = <integer>', 'EVAL-<fieldname> = <eval statement>', 'track = <boolean> | auto', '* doc line', '    indented = example'].join('\n'),
     'test.spec',
   );
   const problems = (conf: string) => checkConfAgainstSpec(parseConf(conf, 'x.conf'), spec).map((p) => p.message);
 
   it('accepts placeholders (also empty), global settings, [default] and stated types', () => {
-    expect(problems('[tcp://:3000]\ntop = a\nconnection_host = ip\nflag = true\ncount = -3\nEVAL-x = 1\ntrack = auto\n[default]\nflag = 0\n')).toEqual([]);
+    expect(problems('[tcp://:3000]\ntop = a\nremote.queue.x = 1\nconnection_host = ip\nflag = true\ncount = -3\nEVAL-x = 1\ntrack = auto\n[default]\nflag = 0\n')).toEqual([]);
   });
 
   it('rejects unknown stanzas and settings and wrongly typed values', () => {
     expect(problems('[udp://:514]\n')).toEqual(['stanza [udp://:514] is not in test.spec']);
-    expect(problems('[tcp://:1]\nindented = 1\n')).toEqual(['[tcp://:1] indented is not in test.spec']);
+    expect(problems('[tcp://:1]\nindented = 1\nremote = 1\n')).toEqual(['[tcp://:1] indented is not in test.spec', '[tcp://:1] remote is not in test.spec']);
+    expect(spec.global.map((s) => s.key)).toEqual(['top', 'remote.*']);
     expect(problems('[tcp://:1]\nflag = maybe\ncount = 1.5\nconnection_host = host\ntrack = sometimes\n')).toEqual([
       '[tcp://:1] flag = maybe is not <boolean>',
       '[tcp://:1] count = 1.5 is not <integer>',

@@ -5,8 +5,8 @@
  * Spec layout, as Splunk writes it: `[stanza]` and `key = <type>` lines start in column 0; documentation
  * lines start with `*`, `#` or whitespace. Settings before the first stanza apply to every stanza (e.g.
  * inputs.conf's `index`, `sourcetype`, `_TCP_ROUTING`). `<name>` is a placeholder in stanza and key names
- * (`[tcp://<remote server>:<port>]`, `EVAL-<fieldname>`, `<tag1>`), and a placeholder may be empty
- * (`[tcp://:3000]` has no remote server).
+ * (`[tcp://<remote server>:<port>]`, `EVAL-<fieldname>`, `<tag1>`), `*` is a wildcard (`remote.* = <string>`), and
+ * a placeholder may be empty (`[tcp://:3000]` has no remote server).
  */
 import { readFileSync } from 'node:fs';
 import type { ConfFile } from './conf.js';
@@ -41,7 +41,8 @@ export function parseSpec(text: string, path = '<spec>'): Spec {
       target = stanza.settings;
       return;
     }
-    const setting = /^([^\s#*\[][^=]*?)\s*=\s*(.*?)\s*$/.exec(line);
+    // A key is one word, placeholders included (`EVAL-<fieldname>`, `<tag1>`); prose lines are not keys.
+    const setting = /^((?:<[^>]*>|[^\s#*\[=<])(?:<[^>]*>|[^\s=<])*)\s*=\s*(.*?)\s*$/.exec(line);
     if (setting) target.push({ key: setting[1]!, type: setting[2]!, line: i + 1 });
   });
   return spec;
@@ -51,9 +52,9 @@ export function readSpec(path: string): Spec {
   return parseSpec(readFileSync(path, 'utf8'), path);
 }
 
-/** A spec name with `<placeholder>`s as an anchored regex; placeholders match any text, even none. */
+/** A spec name as an anchored regex: `<placeholder>`s and `*` wildcards (`remote.*`) match any text, even none. */
 export function namePattern(name: string): RegExp {
-  const parts = name.split(/<[^<>]*>/).map((literal) => literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const parts = name.split(/<[^<>]*>|\*/).map((literal) => literal.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
   return new RegExp(`^${parts.join('.*')}$`);
 }
 
