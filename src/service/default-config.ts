@@ -75,9 +75,10 @@ export const DEFAULT_REGEXES: ReadonlyArray<readonly [name: string, type: string
   ],
   [
     'RE_IP', 'IP', 'all',
-    // IPv4 with an optional :port (matched as ip:port), or IPv6; never a part of a longer dotted/hex run.
+    // IPv4 with an optional :port (matched as ip:port), or IPv6; never a part of a longer dotted/hex run. Not
+    // after "/": the host of http://1.2.3.4/x is looked up through the URL already (one detection, not two).
     // Cheap guards first (ADDRESS_START, HEXTET_GUARD): the scan is 2-3x faster than trying every alternative.
-    `${ADDRESS_START}(?:(?<![\\w.])(${IPV4}(?::\\d{1,5}(?!\\d))?)(?!\\w|\\.\\d)|(?<![\\w.:])(?=${HEXTET_GUARD})(${IPV6})(?![\\w.:]))`,
+    `${ADDRESS_START}(?:(?<![\\w./])(${IPV4}(?::\\d{1,5}(?!\\d))?)(?!\\w|\\.\\d)|(?<![\\w.:])(?=${HEXTET_GUARD})(${IPV6})(?![\\w.:]))`,
   ],
   ['RE_DOMAIN', 'DOMAIN', 'all', `${keyed(DOMAIN_KEYS)}${NOT_NUMERIC_HOST}(${LABEL}(?:\\.${LABEL})+)`],
   ['RE_MD5', 'MD5', 'all', hex(32)],
