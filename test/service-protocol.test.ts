@@ -2,6 +2,7 @@
  * The wire protocol: session flags (split, glued, PING), framing (CR, UTF-8 across chunks, over-long lines,
  * EventDelimiter), and the in-process service's ReplyBack answers against a real feed (ipsum).
  */
+import fc from 'fast-check';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -87,6 +88,48 @@ describe('framing', () => {
   it('EventDelimiter starts a new event at each match', () => {
     const { events } = frame([Buffer.from('<![CDATA[;]]>one<![CDATA[;]]>two\nthree\n')], { eventDelimiter: /<!\[CDATA\[;\]\]>/ });
     expect(events).toEqual(['<![CDATA[;]]>one', '<![CDATA[;]]>two', 'three']);
+  });
+});
+
+describe('hostile input (property)', () => {
+  /** Head + framer over arbitrary chunks: what one whole buffer gives, with at most maxLineBytes per event. */
+  function run(chunks: Buffer[], maxLineBytes: number): { flags: string; events: string[] } {
+    const head = new SessionHead();
+    const events: string[] = [];
+    const framer = new LineFramer({ maxLineBytes }, (e) => events.push(e));
+    for (const c of chunks) {
+      const r = head.feed(c);
+      if (r.done) framer.push(r.rest);
+    }
+    if (!head.done) framer.push(head.end());
+    framer.end();
+    return { flags: JSON.stringify(head.flags), events };
+  }
+  const pieces = fc.constantFrom('X-KF-ReplyBack', 'X-KF-SendFinishedEvent', 'PING', '\r', '\n', 'é', '😀', 'ip=1.2.3.4 ', 'X-KF-');
+  const input = fc.tuple(
+    fc.array(fc.oneof(pieces, fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a).toString('latin1'))), { maxLength: 30 }),
+    fc.array(fc.nat(), { maxLength: 8 }),
+    fc.integer({ min: 4, max: 64 }),
+  );
+  it('gives the same flags and events however the stream is split into segments', () => {
+    fc.assert(
+      fc.property(input, ([parts, cuts, max]) => {
+        const whole = Buffer.from(parts.join(''), 'utf8');
+        const points = [...new Set(cuts.map((c) => c % (whole.length + 1)))].sort((a, b) => a - b);
+        const chunks: Buffer[] = [];
+        let from = 0;
+        for (const p of points) {
+          chunks.push(whole.subarray(from, p));
+          from = p;
+        }
+        chunks.push(whole.subarray(from));
+        const a = run([whole], max);
+        const b = run(chunks, max);
+        expect(b).toEqual(a);
+        for (const e of a.events) expect(Buffer.byteLength(e)).toBeLessThanOrEqual(max + 2); // a cut may leave one U+FFFD
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 

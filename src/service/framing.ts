@@ -66,15 +66,17 @@ export class LineFramer {
   private collect(piece: Buffer, complete: boolean): void {
     const room = this.maxLineBytes - this.partBytes;
     if (piece.length > room) {
-      // Cut at a character boundary: step back over UTF-8 continuation bytes of a straddling character.
-      let cut = room;
-      while (cut > 0 && (piece[cut]! & 0xc0) === 0x80) cut--;
-      this.parts.push(piece.subarray(0, cut));
-      this.partBytes += cut;
-      const kept = this.partBytes;
+      // Cut at a character boundary: step back (at most 3 bytes, the longest UTF-8 tail) while the first byte
+      // left out is a continuation byte. The straddling character may have started in an earlier part.
+      const kept = Buffer.concat([...this.parts, piece.subarray(0, room)]);
+      const byteAt = (i: number): number => (i < kept.length ? kept[i]! : piece[room]!);
+      let cut = kept.length;
+      while (cut > kept.length - 3 && cut > 0 && (byteAt(cut) & 0xc0) === 0x80) cut--;
+      this.parts = [kept.subarray(0, cut)];
+      this.partBytes = cut;
       this.flushParts();
       this.truncated++;
-      this.onTruncated(kept);
+      this.onTruncated(cut);
       this.discarding = !complete;
       return;
     }
