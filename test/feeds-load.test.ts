@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { detectFormat } from '../src/feeds/detect.js';
 import { FingerprintSet } from '../src/feeds/fingerprints.js';
 import { ipProblem } from '../src/feeds/indicator.js';
-import { MAX_SAMPLES } from '../src/feeds/sink.js';
+import { MAX_SAMPLES, MAX_SAMPLES_PER_REASON } from '../src/feeds/sink.js';
 import { dataLines } from './fixtures/feeds/collect.js';
 import { dataset, repoRoot } from './support/paths.js';
 import { collect, tempFeeds } from './fixtures/feeds/collect.js';
@@ -78,12 +78,19 @@ describe('whole-feed failures and the report', () => {
   });
 
   test('the report names the feed, counts bytes, and keeps only the first samples', async () => {
-    const lines = Array.from({ length: 50 }, (_, i) => `not-an-ip-${i}\t1`).concat(['198.51.100.7\t2']);
+    const badIps = Array.from({ length: 50 }, (_, i) => `not-an-ip-${i}\t1`);
+    const badCounts = Array.from({ length: 50 }, (_, i) => `198.51.100.${i}\tmany`);
+    const badPrefixes = Array.from({ length: 50 }, (_, i) => `198.51.${i}.0/40\t1`);
+    const lines = [...badIps, ...badCounts, ...badPrefixes, '198.51.100.7\t2'];
     const dir = tempFeeds({ 'list.txt': lines.join('\n') });
     const { report } = await collect({ path: path.join(dir, 'list.txt'), format: 'ipsum', name: 'My IPs' });
-    expect(report).toMatchObject({ name: 'My IPs', records: 1, skipped: 50, bytes: lines.join('\n').length, domainSuffix: false });
-    expect(report.samples).toHaveLength(MAX_SAMPLES);
+    expect(report).toMatchObject({ name: 'My IPs', records: 1, skipped: 150, bytes: lines.join('\n').length, domainSuffix: false });
+    expect(report.skipReasons).toEqual({ 'not an IP address, CIDR or ip:port': 50, 'expected IP and blocklist count': 50, 'bad CIDR prefix length': 50 });
+    // Each reason shows its first examples, so a flood of one reason does not hide the others.
+    expect(report.samples).toHaveLength(3 * MAX_SAMPLES_PER_REASON);
     expect(report.samples[0]).toEqual({ where: `${path.join(dir, 'list.txt')}:1`, reason: 'not an IP address, CIDR or ip:port: "not-an-ip-0"' });
+    expect(report.samples[MAX_SAMPLES_PER_REASON]!.where).toBe(`${path.join(dir, 'list.txt')}:51`);
+    expect(report.samples.length).toBeLessThanOrEqual(MAX_SAMPLES);
     expect(report.millis).toBeGreaterThanOrEqual(0);
     const named = await collect({ path: path.join(dir, 'list.txt'), format: 'ipsum' });
     expect(named.report.name).toBe('list');

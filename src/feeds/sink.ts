@@ -7,8 +7,10 @@ import type { SkippedRecord } from './load.js';
 import { FingerprintSet } from './fingerprints.js';
 import { indicatorProblem } from './indicator.js';
 
-/** How many skipped records the report shows in full. */
+/** How many skipped records the report shows in full, in all and per reason (so that a flood of one reason, */
+/** typically duplicates, does not hide the examples of the others). */
 export const MAX_SAMPLES = 20;
+export const MAX_SAMPLES_PER_REASON = 5;
 /** How much of an offending value a sample quotes. */
 const MAX_QUOTED = 120;
 
@@ -48,8 +50,9 @@ export class FeedSink {
   /** Counts a skipped record under `reason`; `value` (the offending text) only goes into the sample. */
   skip(where: string, reason: string, value?: string): void {
     this.skipped++;
-    this.skipReasons[reason] = (this.skipReasons[reason] ?? 0) + 1;
-    if (this.samples.length < MAX_SAMPLES) {
+    const count = (this.skipReasons[reason] ?? 0) + 1;
+    this.skipReasons[reason] = count;
+    if (this.samples.length < MAX_SAMPLES && count <= MAX_SAMPLES_PER_REASON) {
       const shown = value === undefined ? '' : `: ${JSON.stringify(value.length > MAX_QUOTED ? `${value.slice(0, MAX_QUOTED)}…` : value)}`;
       this.samples.push({ where, reason: reason + shown });
     }
