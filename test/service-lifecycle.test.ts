@@ -57,11 +57,21 @@ it('re-reads a feed when its file changes; a failed reload keeps the loaded vers
     await waitFor(() => log.some((l) => l.includes('alert=KL_ALERT_UpdatedFeed feed=ipsum records=101')), 'UpdatedFeed with 101 records');
     expect(await lookup(service, `ip=${newIp}`)).toEqual([newIp]);
 
+    // Atomic replacement (write a new file, rename it over the old one), as feed downloaders do.
+    const third = ipsumIps[900]!;
+    fs.writeFileSync(`${feedFile}.tmp`, ipsumIps.slice(0, 100).concat(newIp, third).map(ipsumLine).join(''));
+    fs.renameSync(`${feedFile}.tmp`, feedFile);
+    await waitFor(() => log.some((l) => l.includes('alert=KL_ALERT_UpdatedFeed feed=ipsum records=102')), 'UpdatedFeed after a rename');
+    expect(await lookup(service, `ip=${third}`)).toEqual([third]);
+    // And the path is still watched after the rename.
+    fs.appendFileSync(feedFile, ipsumLine(ipsumIps[901]!));
+    await waitFor(() => log.some((l) => l.includes('alert=KL_ALERT_UpdatedFeed feed=ipsum records=103')), 'UpdatedFeed after an append to the new file');
+
     fs.rmSync(feedFile);
     await waitFor(() => log.some((l) => l.includes('alert=KL_ALERT_FailedToUpdateFeed feed=ipsum')), 'FailedToUpdateFeed');
     // The loaded version stays in use.
     expect(await lookup(service, `ip=${newIp}`)).toEqual([newIp]);
-    expect(service.feeds.status().find((f) => f.feed === 'ipsum')).toMatchObject({ status: 'failed', records: 101 });
+    expect(service.feeds.status().find((f) => f.feed === 'ipsum')).toMatchObject({ status: 'failed', records: 103 });
   } finally {
     await service.close();
   }

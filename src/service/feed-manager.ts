@@ -175,7 +175,15 @@ export class FeedManager {
 
   private watch(entry: Entry): void {
     try {
-      entry.watcher = fs.watch(entry.feed.path, { persistent: false }, () => this.changed(entry));
+      entry.watcher = fs.watch(entry.feed.path, { persistent: false }, (eventType) => {
+        // A file replaced by rename (atomic writers) leaves this watcher on the old inode: watch the path again
+        // after the reload.
+        if (eventType === 'rename') {
+          entry.watcher?.close();
+          entry.watcher = null;
+        }
+        this.changed(entry);
+      });
       entry.watcher.on('error', () => this.stopWatching(entry));
     } catch {
       entry.watcher = null; // the poll still notices changes
@@ -195,7 +203,9 @@ export class FeedManager {
     if (entry.debounce) clearTimeout(entry.debounce);
     entry.debounce = setTimeout(() => {
       entry.debounce = null;
-      void this.reload(entry.name);
+      void this.reload(entry.name).then(() => {
+        if (entry.watcher === null && !this.closed && this.entries.get(entry.name) === entry) this.watch(entry);
+      });
     }, 200);
     entry.debounce.unref();
   }
