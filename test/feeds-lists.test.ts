@@ -1,7 +1,8 @@
 /** Plain lists and simple CSV feeds on the real files: IPsum, urlhaus-filter, Feodo Tracker. */
 import { readFileSync } from 'node:fs';
 import { dataset } from './support/paths.js';
-import { collect, contextValue, countByType, dataLines } from './fixtures/feeds/collect.js';
+import path from 'node:path';
+import { collect, contextValue, countByType, dataLines, tempFeeds } from './fixtures/feeds/collect.js';
 
 const IPV4 = /^\d+\.\d+\.\d+\.\d+$/;
 
@@ -90,6 +91,20 @@ describe('urlhaus-filter', () => {
     expect(records).toHaveLength(entries.size);
     const hosts = new Set(records.map((r) => r.indicator.split('/')[0]));
     for (const ip of ['112.249.236.129', '182.124.139.124', '27.216.189.101', '45.144.225.135']) expect(hosts.has(ip)).toBe(true);
+  });
+
+  test('hosts with a port or in IPv6 brackets, adblock options, and lines that are not hosts', async () => {
+    const dir = tempFeeds({
+      'urlhaus-filter-online.txt': ['! Title: test', '198.51.100.9:8080', '[2001:db8::9]', '||[2001:db8::9]:443/x.sh^$all', '||evil.test^$all,third-party', 'bad host.test', '*/*', ''].join('\n'),
+    });
+    const { report, records } = await collect(path.join(dir, 'urlhaus-filter-online.txt'));
+    expect(records.map((r) => [r.type, r.indicator])).toEqual([
+      ['ip', '198.51.100.9:8080'],
+      ['ip', '2001:db8::9'],
+      ['url', '[2001:db8::9]:443/x.sh'],
+      ['domain', 'evil.test'],
+    ]);
+    expect(report.skipReasons).toEqual({ 'not a domain name': 1, 'mask matches every URL': 1 });
   });
 });
 

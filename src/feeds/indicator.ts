@@ -99,7 +99,7 @@ export function indicatorProblem(type: IndicatorType, value: string): string | u
   }
 }
 
-/** A bare host from a list is an `ip` indicator when it is an address, a `domain` otherwise. */
+/** A bare host from a list is an `ip` indicator when it is an address (with or without a port), a `domain` otherwise. */
 export function hostType(host: string): 'ip' | 'domain' {
-  return isIP(host.replace(/^\[(.*)\]$/, '$1')) ? 'ip' : 'domain';
+  return ipProblem(host) === undefined || isIP(host.replace(/^\[(.*)\]$/, '$1')) ? 'ip' : 'domain';
 }

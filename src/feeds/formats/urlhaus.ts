@@ -30,7 +30,9 @@ export const urlhaus: FeedFormatParser = {
 function emitHostOrUrl(sink: FeedSink, where: string, host: string, urlPath: string, context: ContextFields): void {
   if (urlPath === '') {
     const type = hostType(host);
-    sink.emit(where, type, host, typeCategory(URLHAUS_CATEGORY_PREFIX, type), context);
+    // A bracketed IPv6 host without a port is the bare address as an indicator.
+    const indicator = type === 'ip' ? host.replace(/^\[([^\]]*)\]$/, '$1') : host;
+    sink.emit(where, type, indicator, typeCategory(URLHAUS_CATEGORY_PREFIX, type), context);
   } else {
     sink.emit(where, 'url', host + urlPath, typeCategory(URLHAUS_CATEGORY_PREFIX, 'url'), context);
   }
