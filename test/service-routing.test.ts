@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadServiceConfig } from '../src/service/config.js';
+import { DEFAULT_SERVICE_CONFIG_XML } from '../src/service/default-config.js';
 import { startService } from '../src/service/server.js';
 import { dataset } from './support/paths.js';
 import { LineClient, LineReceiver, waitFor } from './support/service-net.js';
@@ -63,6 +64,38 @@ it('routes detections, finished events and alerts to the right connections', asy
     await waitFor(() => alerts.lines.some((l) => l.includes('alert=KL_ALERT_ServiceStopped')), 'ServiceStopped on the alert connection');
     await output.stop();
     await alerts.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+it('the connection address selects per-source rules (sourceId and the source regex in the detection)', async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'feedtrace-route-'));
+  const feed = path.join(tmp, 'ipsum.txt');
+  fs.writeFileSync(feed, ips.map((ip) => `${ip}\t2\n`).join(''));
+  const configFile = path.join(tmp, 'service.xml');
+  fs.writeFileSync(
+    configFile,
+    DEFAULT_SERVICE_CONFIG_XML.replace(
+      '<Source id="default">',
+      '<Source id="loopback" ip="127.0.0.0/8"><LAB_IP type="IP" extract="all">lab:(\\S+)</LAB_IP></Source>\n      <Source id="default">',
+    ).replace('sourceId=%SourceId%', 'sourceId=%SourceId% lab=%LAB_IP%'),
+  );
+  const service = await startService({
+    config: loadServiceConfig(configFile),
+    listen: { host: '127.0.0.1', port: 0 },
+    replyOnly: true,
+    spoolDir: path.join(tmp, 'spool'),
+    feeds: [{ path: feed, format: 'ipsum', role: 'feed', outdatedAlertHours: 0 }],
+  });
+  try {
+    const c = await LineClient.connect(service.address.port);
+    await c.write(`X-KF-ReplyBackX-KF-SendFinishedEventlab:${ips[3]}\n`);
+    await waitFor(() => c.lines.some((l) => l.includes('LookupFinished')), 'the finished event');
+    expect(c.lines.length).toBe(2);
+    expect(c.lines[0]).toContain(`sourceId=loopback lab=${ips[3]} `);
+    c.end();
+  } finally {
+    await service.close();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
