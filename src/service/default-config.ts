@@ -7,11 +7,13 @@
  *      start position is a constant and a scan is O(n);
  *  (b) key-anchored or scheme-anchored: a literal key (`url=`, `"host":`, `http://`) must match first and may
  *      start only where the previous character cannot continue a key (a lookbehind), then a single quantified
- *      class runs to the end of the value; the class cannot contain the character that ends it and no quantified
- *      group contains another quantifier over overlapping characters (`(?:\.LABEL)+` is separated by a literal
- *      dot that LABEL excludes), so an attempt does O(length of the value) work, and attempts that reach far can
- *      only start at a key, whose characters a value may overlap only once (the lookbehind).
- * test/service-config-backtracking.test.ts checks both shapes on 1 MB adversarial inputs by counting steps.
+ *      class runs to the end of the value; no quantified group contains another quantifier over overlapping
+ *      characters (`(?:\.LABEL)+` is separated by a literal dot that LABEL excludes), so an attempt does
+ *      O(length of the value) work. Such an attempt fails after a long run only when the run cannot end a value
+ *      (a URL of nothing but trailing punctuation), and no other attempt can start inside that run, so the runs
+ *      a scan walks add up to O(n).
+ * test/service-config-backtracking.test.ts checks this on 1 MB of adversarial text by counting the steps of a
+ * backtracking machine that finds the same matches as V8 (1–11 steps per character).
  */
 
 /** One IPv4 octet 0–255 without leading zeros. */
