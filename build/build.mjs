@@ -2,7 +2,7 @@
 // Every bundle is CommonJS: the lookup bundle runs inside a Splunk app folder (no package.json there),
 // so one module format everywhere keeps the bundles interchangeable; dist/package.json says so to Node.
 import { build } from 'esbuild';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -41,6 +41,9 @@ export async function buildAll() {
       }),
     ),
   );
+  // The shipped sample feeds and logs (`feedtrace start`, `feedtrace demo`) are found beside the bundle at run time.
+  await rm(path.join(dist, 'samples'), { recursive: true, force: true });
+  await cp(path.join(root, 'src', 'samples'), path.join(dist, 'samples'), { recursive: true });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -11,6 +11,7 @@ import { registerLookup } from './lookup.js';
 import { registerCheck } from './check.js';
 import { registerPackage } from './package.js';
 import { registerSplunk } from './splunk.js';
+import { registerStart } from './start.js';
 
 const program = new Command();
 program
@@ -27,6 +28,7 @@ registerLookup(program);
 registerCheck(program);
 registerPackage(program);
 registerSplunk(program);
+registerStart(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`feedtrace: ${err instanceof Error ? err.message : String(err)}\n`);
