@@ -122,3 +122,34 @@ describe('output connection', () => {
     await receiver.stop();
   });
 });
+
+it('a spool directory that disappears is reported like a full spool (alert, counted drops), never a crash', async () => {
+  const receiver = new LineReceiver();
+  const port = await receiver.start(0);
+  await receiver.stop();
+  const dir = tmpDir();
+  const spool = new Spool({ dir, maxBytes: 1 << 20 });
+  const logs: string[] = [];
+  let alerts = 0;
+  const out = new OutputConnection({
+    target: { host: '127.0.0.1', port },
+    name: 'output',
+    spool,
+    retries: 0,
+    retryTimeoutMs: 30,
+    memoryLimitBytes: 1000,
+    log: (m) => logs.push(m),
+    onSpoolFull: () => alerts++,
+  });
+  out.start();
+  fs.rmSync(dir, { recursive: true, force: true });
+  for (let i = 0; i < 500; i++) {
+    out.send(`line ${i} ${'y'.repeat(50)}\n`);
+    await turn();
+  }
+  await waitFor(() => out.stats().droppedLines > 0, 'dropped lines');
+  expect(alerts).toBe(1);
+  expect(logs.some((l) => l.includes('cannot write') && l.includes('ENOENT'))).toBe(true);
+  expect(out.stats().droppedLines + out.stats().queueLines + out.stats().spoolLines).toBe(500);
+  await out.close(50);
+});

@@ -177,7 +177,13 @@ export class OutputConnection extends EventEmitter {
     const spool = this.options.spool;
     while (this.connected && this.socketHasRoom()) {
       if (spool.hasUnread) {
-        const chunk = spool.read();
+        let chunk: ReturnType<Spool['read']>;
+        try {
+          chunk = spool.read();
+        } catch (error) {
+          this.log(`${this.options.name}: cannot read ${spool.dir}: ${(error as Error).message}`);
+          break;
+        }
         if (chunk === null) break;
         this.write({ fromSpool: true, data: '', lines: chunk.lines }, chunk.data);
       } else if (spool.isEmpty && this.memory.length > 0) {
@@ -231,7 +237,8 @@ export class OutputConnection extends EventEmitter {
       this.droppedLines += dropped;
       if (!this.spoolFullRaised) {
         this.spoolFullRaised = true;
-        this.log(`${this.options.name}: spool full (${spool.bytes} bytes in ${spool.dir}); dropping lines, counted`);
+        const why = spool.lastError ? `cannot write (${spool.lastError})` : `full (${spool.bytes} bytes)`;
+        this.log(`${this.options.name}: spool ${why} in ${spool.dir}; dropping lines, counted`);
         this.options.onSpoolFull?.(spool.bytes);
       }
     }
@@ -276,7 +283,15 @@ export class OutputConnection extends EventEmitter {
     const spool = this.options.spool;
     spool.rewind();
     if (failed.length > 0) {
-      spool.prepend(Buffer.from(failed.map((e) => e.data).join('')), failed.reduce((n, e) => n + e.lines, 0));
+      const data = failed.map((e) => e.data).join('');
+      try {
+        spool.prepend(Buffer.from(data), failed.reduce((n, e) => n + e.lines, 0));
+      } catch (error) {
+        // Cannot write to disk: keep them in memory, first in line (order against the spool may suffer; no loss).
+        this.log(`${this.options.name}: cannot write ${spool.dir}: ${(error as Error).message}`);
+        this.memory.unshift(data);
+        this.memoryBytes += data.length;
+      }
     }
     if (this.closing) return;
     this.failures++;

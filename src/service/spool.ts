@@ -46,6 +46,8 @@ export class Spool {
   private unacked: Array<{ bytes: number; lines: number }> = [];
   private appendFd: number | null = null;
   private readonly cursorFile: string;
+  /** The last file-system error met while appending (reported with the spool-full alert). */
+  lastError: string | null = null;
 
   constructor(options: SpoolOptions) {
     this.dir = options.dir;
@@ -77,13 +79,22 @@ export class Spool {
     if (data.length === 0) return true;
     if (!force && this.pendingBytes + data.length > this.maxBytes) return false;
     let tail = this.segments[this.segments.length - 1];
-    if (tail === undefined || tail.size >= this.segmentBytes || this.appendFd === null) {
-      tail = this.newSegment(tail === undefined ? FIRST_SEQ : tail.seq + 1);
-      this.segments.push(tail);
-      this.closeAppend();
-      this.appendFd = fs.openSync(tail.file, 'a');
+    try {
+      if (tail === undefined || tail.size >= this.segmentBytes || this.appendFd === null) {
+        const seg = this.newSegment(tail === undefined ? FIRST_SEQ : tail.seq + 1);
+        this.closeAppend();
+        this.appendFd = fs.openSync(seg.file, 'a');
+        this.segments.push(seg);
+        tail = seg;
+      }
+      const written = fs.writeSync(this.appendFd, data);
+      if (written !== data.length) throw new Error(`short write (${written} of ${data.length} bytes)`);
+    } catch (error) {
+      // A disk that is full or gone is a full spool to the caller (alert, drop and count), not a crash.
+      this.lastError = (error as Error).message;
+      this.closeAppend(); // the next append starts a fresh segment rather than extend a torn one
+      return false;
     }
-    fs.writeSync(this.appendFd, data);
     tail.size += data.length;
     this.pendingBytes += data.length;
     this.pendingLines += lines;
@@ -198,7 +209,11 @@ export class Spool {
   private saveCursor(): void {
     const cursor: Record<string, number> = {};
     for (const s of this.segments) if (s.start > 0) cursor[String(s.seq)] = s.start;
-    fs.writeFileSync(this.cursorFile, JSON.stringify(cursor));
+    try {
+      fs.writeFileSync(this.cursorFile, JSON.stringify(cursor));
+    } catch (error) {
+      this.lastError = (error as Error).message; // worst case after a restart: lines sent twice, none lost
+    }
   }
 
   /** Finds segments and the cursor left by an earlier run. */
