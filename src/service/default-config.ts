@@ -43,7 +43,8 @@ const HEXTET_GUARD = '[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:';
 const KEY_START = '(?<![\\w.\\-?&/=])';
 /** `key=value`, `key: value`, JSON `"key":"value"` / `"key": "value"`. */
 const KEY_VALUE_SEPARATOR = '"?(?:=|\\s*:\\s*)"?';
-const keyed = (keys: string[]): string => `${KEY_START}"?(?:${keys.join('|')})${KEY_VALUE_SEPARATOR}`;
+/** A key (its opening JSON quote is outside the match: the lookbehind lets a key follow `"`). */
+const keyed = (keys: string[]): string => `${KEY_START}(?:${keys.join('|')})${KEY_VALUE_SEPARATOR}`;
 
 /** A character of a URL in free text: not whitespace, a quote, an angle bracket or a backslash (JSON escapes). */
 const URL_CHAR = '[^\\s"\'<>\\\\]';
