@@ -1,11 +1,13 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import path from 'node:path';
 import { loadServiceConfig, parseServiceConfig } from '../src/service/config.js';
 import { EventExtractor, type EventExtraction } from '../src/service/extract.js';
 import { DEFAULT_PATTERN, LinePattern } from '../src/lookup/pattern.js';
 import { prepareValue, type InputField } from '../src/lookup/values.js';
-import { dataset } from './support/paths.js';
+import { DEFAULT_SERVICE_CONFIG_XML } from '../src/service/default-config.js';
+import { dataset, repoRoot } from './support/paths.js';
 
 const defaults = loadServiceConfig();
 const extractor = new EventExtractor(defaults.input.sources);
@@ -431,5 +433,33 @@ describe('what the lookup script sends (src/lookup) is what the default config e
       sent++;
     }
     expect(sent).toBe(inputs.length);
+  });
+});
+
+describe('the device-specific Source example of docs/service-config.md', () => {
+  const doc = readFileSync(path.join(repoRoot, 'docs', 'service-config.md'), 'utf8');
+  const snippet = /### Example: a maltrail sensor[\s\S]*?```xml\n([\s\S]*?)```/.exec(doc)![1]!;
+  const xml = DEFAULT_SERVICE_CONFIG_XML.replace('</RegExps>', `${snippet}</RegExps>`);
+  const sensor = new EventExtractor(parseServiceConfig(xml, 'docs-example.xml').input.sources);
+
+  it('reads the DNS domain of real maltrail events from the sensor, and only from it', () => {
+    const diff = new Differences();
+    let dns = 0;
+    linesOf('maltrail-demo-events', 'maltrail_demo_events.log').forEach((line, i) => {
+      const at = `maltrail_demo_events.log:${i + 1}`;
+      const [, , src, , dst, , , type, trail] = line.replace(/^"[^"]*"/, 'ts').split(' ');
+      const fromSensor = sensor.extract(line, '10.0.0.7')!;
+      const fromElsewhere = sensor.extract(line, '10.0.0.8')!;
+      diff.same(at, 'sourceId', [fromSensor.sourceId, fromElsewhere.sourceId], ['maltrail', 'default']);
+      if (type === 'DNS') {
+        dns++;
+        diff.same(at, 'RE_DOMAIN', fromSensor.values.get('RE_DOMAIN'), [trail!.replace(/[()]/g, '')]);
+        diff.same(at, 'RE_DOMAIN elsewhere', fromElsewhere.values.get('RE_DOMAIN'), undefined);
+      }
+      // The default rules still apply to the sensor's events.
+      for (const address of [...src!.split(','), ...dst!.split(',')]) diff.contains(at, 'RE_IP', fromSensor.values.get('RE_IP'), address);
+    });
+    expect(diff.found).toEqual([]);
+    expect(dns).toBe(2016);
   });
 });
