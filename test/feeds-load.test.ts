@@ -74,7 +74,9 @@ describe('whole-feed failures and the report', () => {
   test('a missing file or an unreadable path is a FeedLoadError for that path', async () => {
     await expect(loadFeed({ path: '/nonexistent/feed.txt' }, () => {})).rejects.toThrow(FeedLoadError);
     await expect(loadFeed({ path: '/nonexistent/feed.txt', format: 'ipsum' }, () => {})).rejects.toThrow(/^\/nonexistent\/feed\.txt: /);
-    await expect(loadFeed({ path: repoRoot, format: 'ipsum' }, () => {})).rejects.toThrow(FeedLoadError);
+    for (const format of ['ipsum', 'feodo', 'stix', 'openioc'] as const) {
+      await expect(loadFeed({ path: repoRoot, format }, () => {})).rejects.toThrow(FeedLoadError);
+    }
   });
 
   test('the report names the feed, counts bytes, and keeps only the first samples', async () => {

@@ -47,7 +47,8 @@ export async function forEachLine(path: string, sink: FeedSink, onLine: (line: s
  */
 export async function* csvRows(path: string, sink: FeedSink): AsyncGenerator<{ fields: string[]; line: number }> {
   sink.bytes += (await stat(path)).size;
-  const parser = createReadStream(path).pipe(
+  const input = createReadStream(path);
+  const parser = input.pipe(
     parseCsv({
       bom: true,
       max_record_size: MAX_LINE_CHARS,
@@ -64,6 +65,8 @@ export async function* csvRows(path: string, sink: FeedSink): AsyncGenerator<{ f
       },
     }),
   );
+  // pipe() does not pass a read error on: without this, an unreadable file would leave the loop waiting forever.
+  input.on('error', (error) => parser.destroy(error));
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       yield { fields: record, line: info.lines };
