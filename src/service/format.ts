@@ -13,14 +13,14 @@ import type { OutputConfig } from './config.js';
 
 /** Characters that force quoting: whitespace, `"`, `=`, `\` and control characters (C0, DEL, C1). */
 const NEEDS_QUOTES = /[\s"=\\\x00-\x1f\x7f-\x9f]/u;
-const ESCAPED = /[\\"\x00-\x1f\x7f-\x9f\u2028\u2029]/gu;
+/** Escaped inside quotes (docs/event-formats.md): backslash, quote, C0/DEL/C1 controls (Splunk breaks lines on CR/LF only). */
+const ESCAPED = /[\\"\x00-\x1f\x7f-\x9f]/gu;
 const NAMED_ESCAPES: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\r': '\\r', '\n': '\\n', '\t': '\\t' };
 
 function escapeCharacter(ch: string): string {
   const named = NAMED_ESCAPES[ch];
   if (named) return named;
-  const code = ch.charCodeAt(0);
-  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  return `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
 }
 
 /**
