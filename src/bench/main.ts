@@ -5,6 +5,7 @@
  */
 import { measureEngineChild, runEngineBench } from './engine.js';
 import { runServiceBench, serviceBenchChild } from './service.js';
+import { lookupBenchChild, runLookupBench } from './lookup.js';
 
 interface BenchGroup {
   description: string;
@@ -22,6 +23,11 @@ const groups: Record<string, BenchGroup> = {
     description: 'feedtrace serve: events/s of real logs with ~2 M indicators, ReplyBack and output modes, latency, against a protocol-only baseline',
     run: runServiceBench,
     child: serviceBenchChild,
+  },
+  lookup: {
+    description: 'lookup script: cold start, bundle size, rows/s with the service against a CSV passthrough and one connection per value',
+    run: runLookupBench,
+    child: lookupBenchChild,
   },
 };
 

@@ -127,7 +127,6 @@ export class MaskIndex {
   /** Distinct masks (normalized text with `*`) and their records. */
   private readonly masks = new StringTable();
   private readonly records: KeyedRecords;
-  private compiled: CompiledMask[] = [];
   private readonly byHost = new MaskBuckets();
   private readonly byPath = new MaskBuckets();
   private readonly residual: number[] = [];
@@ -155,7 +154,6 @@ export class MaskIndex {
   finish(): void {
     this.masks.compact();
     this.records.finish(this.masks.size);
-    this.compiled = Array.from({ length: this.masks.size }, (_, id) => compileMask(this.masks.text(id)));
     this.byHost.finish();
     this.byPath.finish();
   }
@@ -176,8 +174,9 @@ export class MaskIndex {
     for (const id of ids) this.test(id, url, feed, out);
   }
 
+  /** Masks are compiled when tested (a lookup tests a few): keeping a compiled form of each costs more memory than the masks. */
   private test(id: number, url: string, feed: string, out: Match[]): void {
-    if (maskMatches(this.compiled[id]!, url)) this.records.emit(id, 'url', feed, out);
+    if (maskMatches(compileMask(this.masks.text(id)), url)) this.records.emit(id, 'url', feed, out);
   }
 
   private file(id: number, mask: string): void {

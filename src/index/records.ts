@@ -15,6 +15,9 @@ const UPPER_CASE = 1 << 24;
 /** The indicator as written in the feed is kept in `originals` (it differs from the key's rendering). */
 const HAS_ORIGINAL = 1 << 25;
 
+/** How many decoded contexts a feed keeps at hand. */
+const DECODED_CONTEXTS = 4096;
+
 /** Strings shared by every table of one feed. */
 export class FeedStrings {
   private readonly categoryIds = new Map<string, number>();
@@ -47,8 +50,17 @@ export class FeedStrings {
     return this.lastContext;
   }
 
+  /** Recently decoded contexts: a record's context is usually shared with many others (frozen, so sharable). */
+  private readonly decoded = new Map<number, ContextFields>();
+
   decodeContext(id: number): ContextFields {
-    return JSON.parse(this.contexts.text(id)) as ContextFields;
+    let fields = this.decoded.get(id);
+    if (fields === undefined) {
+      fields = Object.freeze((JSON.parse(this.contexts.text(id)) as Array<[string, string]>).map((pair) => Object.freeze(pair)));
+      if (this.decoded.size >= DECODED_CONTEXTS) this.decoded.clear();
+      this.decoded.set(id, fields);
+    }
+    return fields;
   }
 
   compact(): void {
