@@ -12,6 +12,7 @@ import { registerCheck } from './check.js';
 import { registerPackage } from './package.js';
 import { registerSplunk } from './splunk.js';
 import { registerStart } from './start.js';
+import { registerDemo } from './demo.js';
 
 const program = new Command();
 program
@@ -29,6 +30,7 @@ registerCheck(program);
 registerPackage(program);
 registerSplunk(program);
 registerStart(program);
+registerDemo(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`feedtrace: ${err instanceof Error ? err.message : String(err)}\n`);

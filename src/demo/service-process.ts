@@ -27,6 +27,8 @@ export interface SpawnServiceOptions {
   stdout?: 'ignore' | 'inherit';
   /** Give up (and kill the child) if the start-up line has not come by then: loading feeds is bounded work. */
   startTimeoutMs?: number;
+  /** Aborting before the start-up line kills the child (SIGTERM) and rejects once it has exited. */
+  signal?: AbortSignal;
 }
 
 const LISTENING = /listening on \[?([^\]\s]+?)\]?:(\d+);/;
@@ -61,8 +63,14 @@ export function spawnService(options: SpawnServiceOptions): Promise<ServiceProce
         resolve({ child, host: m[1]!, port: Number(m[2]), startLine: line, exited, stop });
       }
     });
+    const onAbort = (): void => {
+      if (!started) child.kill('SIGTERM');
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
     void exited.then((code) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
       if (!started) reject(new Error(`the service exited (code ${code}) before listening: ${[...recent, partial].filter(Boolean).join(' | ')}`));
     });
   });
