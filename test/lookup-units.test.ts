@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import path from 'node:path';
 import { buildConfig, ConfigError, DEFAULT_SETTINGS, loadConfig, parseAddressList } from '../src/lookup/config.js';
 import { Fifo } from '../src/lookup/fifo.js';
-import { formatKv, parseKv } from '../src/lookup/kv.js';
+import { formatKv, parseKv, parseKvGeneral, parseKvSimple } from '../src/lookup/kv.js';
 import { DEFAULT_PATTERN, LinePattern, PatternError } from '../src/lookup/pattern.js';
 import { contextPairs, parseReplyLine } from '../src/lookup/reply.js';
 import { prepareValue } from '../src/lookup/values.js';
@@ -41,6 +41,22 @@ describe('key=value parsing (inverse of the service quoting)', () => {
         expect(parseKv(line).pairs).toEqual(pairs);
       }),
     );
+  });
+
+  it('the fast path agrees with the general parser wherever it answers', () => {
+    const word = fc.oneof(fc.constantFrom('k=v', 'k=""', 'k="a b"', 'a', '=x', 'k="x', '"', 'k=a"b', 'k="\\n"', 'x=y=z', ''), fc.string({ maxLength: 6 }));
+    let answered = 0;
+    fc.assert(
+      fc.property(fc.array(word, { maxLength: 8 }), (words) => {
+        const line = words.join(' ');
+        const fast = parseKvSimple(line);
+        if (fast === undefined) return;
+        answered++;
+        expect(fast).toEqual(parseKvGeneral(line));
+      }),
+      { numRuns: 3000 },
+    );
+    expect(answered).toBeGreaterThan(300);
   });
 
   it('reads the service\'s \\u escapes and keeps an invalid \\x as x', () => {

@@ -22,7 +22,44 @@ export interface KvLine {
  */
 const TOKEN = /([^\s=]+)=(?:"((?:[^"\\]|\\[\s\S])*)("?)|(\S*))|(\S+)/g;
 
+/** Parses one line; most lines take the fast path (space-separated, no escapes, no spaces inside quotes). */
 export function parseKv(line: string): KvLine {
+  return parseKvSimple(line) ?? parseKvGeneral(line);
+}
+
+/** Whitespace other than a plain space: such lines take the general path. */
+const OTHER_SPACE = /[^\S ]/;
+
+/** The fast path, or undefined when the line needs the general parser. Same results where it answers. */
+export function parseKvSimple(line: string): KvLine | undefined {
+  if (OTHER_SPACE.test(line)) return undefined;
+  const prefix: string[] = [];
+  const pairs: Array<[string, string]> = [];
+  let lastBare = false;
+  for (const word of line.split(' ')) {
+    if (word === '') continue;
+    const eq = word.indexOf('=');
+    if (eq <= 0) {
+      if (word.includes('"')) return undefined;
+      if (pairs.length === 0) prefix.push(word);
+      else if (lastBare) pairs[pairs.length - 1]![1] += ' ' + word;
+      continue;
+    }
+    let value = word.slice(eq + 1);
+    if (value.charCodeAt(0) === 34) {
+      if (value.length < 2 || value.charCodeAt(value.length - 1) !== 34) return undefined;
+      value = value.slice(1, -1);
+      if (value.includes('"') || value.includes('\\')) return undefined;
+      lastBare = false;
+    } else {
+      lastBare = true;
+    }
+    pairs.push([word.slice(0, eq), value]);
+  }
+  return { prefix, pairs };
+}
+
+export function parseKvGeneral(line: string): KvLine {
   const prefix: string[] = [];
   const pairs: Array<[string, string]> = [];
   // Whether the last pair's value was bare, so a following word without `=` continues it.
