@@ -470,6 +470,12 @@ function readSource(file: string, element: XmlElement, ignored: string[]): Sourc
       continue;
     }
     const ruleReader: ElementReader = new ElementReader(file, child);
+    // Anything else is a regex element; catch the mistakes that would otherwise read as an odd regex.
+    if (child.name === 'Replace' || child.name === 'Ignore') ruleReader.fail(`<${child.name}> belongs inside <NormalizingRules>`);
+    if (child.children.length > 0) {
+      const hint = closest(child.name, ['NormalizingRules']);
+      ruleReader.fail(`a regex element holds only its pattern${hint ? ` (did you mean <${hint}>?)` : ''}`);
+    }
     ruleReader.only([], ['type', 'extract', 'concatenate', 'use_for_retroscan']);
     if (!REGEX_NAME.test(child.name)) ruleReader.fail('a regex name may contain only Latin letters, digits and "_"', child);
     if (names.has(child.name)) ruleReader.fail(`a second regex named ${child.name} in Source "${id}"`, child);
