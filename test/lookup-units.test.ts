@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildConfig, ConfigError, DEFAULT_SETTINGS, loadConfig, parseAddressList } from '../src/lookup/config.js';
 import { Fifo } from '../src/lookup/fifo.js';
@@ -185,6 +186,21 @@ describe('configuration', () => {
       expect(Object.fromEntries(shipped.get(stanza)!)).toEqual(keys);
     }
     expect(shipped.get('runtime')!.get('node_path')).toBe('');
+  });
+
+  it('README/feedtrace.conf.spec documents every stanza and key that default/feedtrace.conf sets, and no other', () => {
+    const spec = readFileSync(path.join(repoRoot, 'app', 'README', 'feedtrace.conf.spec'), 'utf8');
+    const documented = new Set<string>();
+    let stanza = '';
+    for (const line of spec.split('\n')) {
+      const header = /^\[(\w+)\]$/.exec(line);
+      if (header) stanza = header[1]!;
+      const key = /^(\w+) = </.exec(line);
+      if (key) documented.add(`${stanza}/${key[1]}`);
+    }
+    const shipped = layerConfs([readConf(path.join(repoRoot, 'default', 'feedtrace.conf'))]);
+    const set = [...shipped].flatMap(([name, keys]) => [...keys.keys()].map((k) => `${name}/${k}`));
+    expect([...documented].sort()).toEqual(set.sort());
   });
 
   it('layers local over default key by key and applies FEEDTRACE_SERVICE last', () => {
