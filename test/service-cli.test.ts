@@ -143,3 +143,17 @@ it('serve refuses to start on a missing feed and names it', async () => {
   expect(err).toContain('missing.txt');
   expect(err).not.toContain('listening on');
 });
+
+it('serve refuses a spool directory that another running service uses', async () => {
+  const spool = path.join(tmp, 'spool-shared');
+  const first = await serve(['--output', '127.0.0.1:9', '--spool', spool]);
+  const child = spawn(process.execPath, [cliBundle, 'serve', '--listen', '127.0.0.1:0', '--output', '127.0.0.1:9', '--spool', spool], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  expect(code).not.toBe(0);
+  expect(err).toContain(`spool ${spool} is in use by another running service (pid ${first.child.pid})`);
+  first.child.kill('SIGTERM');
+  expect(await first.exit).toBe(0);
+  expect(fs.existsSync(path.join(spool, 'lock'))).toBe(false);
+});

@@ -17,7 +17,7 @@ import { renderDetection, renderFinished } from './format.js';
 import { LineFramer } from './framing.js';
 import { OutputConnection } from './output.js';
 import { SessionHead, type SessionFlags } from './session.js';
-import { Spool } from './spool.js';
+import { Spool, SpoolLockedError } from './spool.js';
 
 export interface ServiceOptions {
   config: ServiceConfig;
@@ -114,11 +114,22 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
   // Output and alert connections.
   let alerts: Alerts | null = null;
+  /** An explicit spool directory must be ours alone; the implicit default falls back to a per-process one. */
+  const openSpool = (dir: string): Spool => {
+    try {
+      return new Spool({ dir, maxBytes: config.spool.maxBytes });
+    } catch (error) {
+      if (!(error instanceof SpoolLockedError) || options.spoolDir !== undefined || config.file !== '<default>') throw error;
+      const own = `${dir}-${process.pid}`;
+      log(`${error.message}; using ${own}`);
+      return new Spool({ dir: own, maxBytes: config.spool.maxBytes });
+    }
+  };
   const makeOutput = (target: HostPort, name: string, dir: string): OutputConnection =>
     new OutputConnection({
       target,
       name,
-      spool: new Spool({ dir, maxBytes: config.spool.maxBytes }),
+      spool: openSpool(dir),
       retries: config.notification.retriesCount,
       retryTimeoutMs: config.notification.retriesTimeoutMs,
       memoryLimitBytes: Math.max(64 * 1024, config.spool.memoryQueueEvents * LINE_BYTES_ESTIMATE),

@@ -26,6 +26,22 @@ interface Segment {
   start: number;
 }
 
+export class SpoolLockedError extends Error {
+  constructor(readonly dir: string, readonly pid: number) {
+    super(`spool ${dir} is in use by another running service${pid ? ` (pid ${pid})` : ''}; give each service its own --spool`);
+    this.name = 'SpoolLockedError';
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 const SEGMENT_RE = /^seg-(\d+)\.spool$/;
 /** Sequence numbers start high so that older data can be put in front (prepend) with smaller numbers. */
 const FIRST_SEQ = 1_000_000_000;
@@ -46,6 +62,7 @@ export class Spool {
   private unacked: Array<{ bytes: number; lines: number }> = [];
   private appendFd: number | null = null;
   private readonly cursorFile: string;
+  private readonly lockFile: string;
   /** The last file-system error met while appending (reported with the spool-full alert). */
   lastError: string | null = null;
 
@@ -55,7 +72,27 @@ export class Spool {
     this.segmentBytes = options.segmentBytes ?? 16 * 1024 * 1024;
     this.cursorFile = path.join(this.dir, 'cursor.json');
     fs.mkdirSync(this.dir, { recursive: true });
+    this.lockFile = path.join(this.dir, 'lock');
+    this.lock();
     this.recover();
+  }
+
+  /** One process per spool directory: two writers would interleave segments and fight over the cursor. */
+  private lock(): void {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        fs.writeFileSync(this.lockFile, String(process.pid), { flag: 'wx' });
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const owner = Number(fs.readFileSync(this.lockFile, 'utf8'));
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processAlive(owner)) {
+        throw new SpoolLockedError(this.dir, owner);
+      }
+      fs.rmSync(this.lockFile, { force: true }); // stale: its process is gone
+    }
+    throw new SpoolLockedError(this.dir, 0);
   }
 
   /** Undelivered bytes on disk. */
@@ -181,6 +218,7 @@ export class Spool {
   close(): void {
     this.closeAppend();
     this.saveCursor();
+    fs.rmSync(this.lockFile, { force: true });
   }
 
   private unackedBytes(): number {
