@@ -414,6 +414,11 @@ function compileIn(reader: ElementReader, element: XmlElement, pattern: string, 
 const REGEX_TYPES = new Set<RegexType>(['URL', 'MD5', 'SHA1', 'SHA256', 'HASH', 'IP', 'DOMAIN', 'CONTEXT']);
 const SOURCE_ID = /^[A-Za-z0-9._-]+$/;
 const REGEX_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Template patterns with a meaning of their own: a regex of that name could never show in the output. */
+const RESERVED_PATTERNS = new Set([
+  'Date', 'Category', 'MatchedIndicator', 'SourceId', 'RecordContext', 'ActionableFields', 'FeedName', 'IndicatorType',
+  'MatchedValue', 'Alert', 'ParamName', 'ParamValue',
+]);
 
 function readSource(file: string, element: XmlElement, ignored: string[]): SourceRules {
   const reader: ElementReader = new ElementReader(file, element);
@@ -478,6 +483,7 @@ function readSource(file: string, element: XmlElement, ignored: string[]): Sourc
     }
     ruleReader.only([], ['type', 'extract', 'concatenate', 'use_for_retroscan']);
     if (!REGEX_NAME.test(child.name)) ruleReader.fail('a regex name may contain only Latin letters, digits and "_"', child);
+    if (RESERVED_PATTERNS.has(child.name)) ruleReader.fail(`${child.name} is an output pattern (%${child.name}%); give the regex another name`, child);
     if (names.has(child.name)) ruleReader.fail(`a second regex named ${child.name} in Source "${id}"`, child);
     names.add(child.name);
     const typeText = (child.attributes.type ?? 'CONTEXT').toUpperCase() as RegexType;
