@@ -14,7 +14,7 @@ export function hashTypeOfLength(length: number): HashType | undefined {
   return length === 32 ? 'md5' : length === 40 ? 'sha1' : length === 64 ? 'sha256' : undefined;
 }
 
-const HEX_LENGTH: Record<HashType, number> = { md5: 32, sha1: 40, sha256: 64 };
+export const HEX_LENGTH: Record<HashType, number> = { md5: 32, sha1: 40, sha256: 64 };
 
 /** Hex text into 32-bit words (8 hex digits each); false unless it is `expectedLength` hex digits. */
 export function parseHex(text: string, expectedLength: number, into: Uint32Array): boolean {
@@ -87,4 +87,3 @@ export class HashIndex {
   }
 }
 
-export { HEX_LENGTH };

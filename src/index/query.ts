@@ -2,11 +2,11 @@
  * A query value parsed once per lookup (URL normalized, IP and hash decoded), then matched against every feed.
  */
 import type { QueryType } from '../types.js';
-import { normalizeUrl } from '../normalize/url.js';
 import { normalizeDomain } from './domain.js';
 import { type HashType, HEX_LENGTH, hashTypeOfLength, parseHex } from './hash.js';
 import { IpAddress, formatIp, parseIpQuery } from './ip-address.js';
 import { hostEnd } from './mask.js';
+import { normalizeUrlSafely } from './url.js';
 
 export class ParsedQuery {
   kind: 'url' | 'domain' | 'ip' | 'hash' | 'none' = 'none';
@@ -43,7 +43,7 @@ export function parseQuery(type: QueryType, value: string, into: ParsedQuery): P
   into.forget();
   switch (type) {
     case 'url': {
-      const normalized = normalizeUrl(value);
+      const normalized = normalizeUrlSafely(value);
       if (!normalized.ok || normalized.url.length === 0) return into;
       into.text = normalized.url;
       into.hostEnd = hostEnd(normalized.url);

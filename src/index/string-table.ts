@@ -124,14 +124,14 @@ function hashBytes(bytes: Uint8Array, from: number, to: number): number {
   return hash >>> 0;
 }
 
-function encodeScratch(text: string): Uint8Array {
-  const needed = text.length * 3;
-  if (StringTableScratch.bytes.length < needed) StringTableScratch.bytes = new Uint8Array(needed);
-  const { written } = StringTableScratch.encoder.encodeInto(text, StringTableScratch.bytes);
-  return StringTableScratch.bytes.subarray(0, written);
-}
+/** Reused buffer for the UTF-8 bytes of non-ASCII queries. */
+let scratch = new Uint8Array(256);
 
-const StringTableScratch = { bytes: new Uint8Array(256), encoder: new TextEncoder() };
+function encodeScratch(text: string): Uint8Array {
+  if (scratch.length < text.length * 3) scratch = new Uint8Array(text.length * 3);
+  const { written } = textEncoder.encodeInto(text, scratch);
+  return scratch.subarray(0, written);
+}
 
 export function grow<T extends Uint8Array | Uint32Array | Float64Array>(array: T, length: number): T {
   const bigger = new (array.constructor as new (n: number) => T)(length);

@@ -6,7 +6,7 @@
  *    followed by the path: that path on any host.
  */
 import type { ContextFields, Match } from '../types.js';
-import { normalizeUrl } from '../normalize/url.js';
+import { normalizeUrl, type UrlNormalization } from '../normalize/url.js';
 import { FeedStrings, KeyedRecords } from './records.js';
 import { MaskIndex, hostEnd } from './mask.js';
 import { StringTable } from './string-table.js';
@@ -19,17 +19,26 @@ const STAR_STAND_IN = 'ftstar0q7z';
 /** Host put in front of a path-only entry so that it normalizes like the path of a URL. */
 const PATH_HOST = 'path.invalid';
 
+/** normalizeUrl that reports an unexpected exception as an invalid URL: loads and lookups must never throw. */
+export function normalizeUrlSafely(raw: string): UrlNormalization {
+  try {
+    return normalizeUrl(raw);
+  } catch (error) {
+    return { ok: false, reason: `normalization failed: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
 export type UrlEntry = { kind: 'exact' | 'mask'; key: string } | { kind: 'invalid'; reason: string };
 
 /** The normalized form of a URL indicator, or why it has none. */
 export function normalizeUrlIndicator(indicator: string): UrlEntry {
   const text = indicator.trim();
   if (text.startsWith('/') && !text.startsWith('//')) {
-    const normalized = normalizeUrl(`${PATH_HOST}${text.replaceAll('*', STAR_STAND_IN)}`);
+    const normalized = normalizeUrlSafely(`${PATH_HOST}${text.replaceAll('*', STAR_STAND_IN)}`);
     if (!normalized.ok) return { kind: 'invalid', reason: `URL path not valid: ${normalized.reason}` };
     return { kind: 'mask', key: `*${normalized.url.slice(hostEnd(normalized.url)).replaceAll(STAR_STAND_IN, '*')}` };
   }
-  const normalized = normalizeUrl(text.replaceAll('*', STAR_STAND_IN));
+  const normalized = normalizeUrlSafely(text.replaceAll('*', STAR_STAND_IN));
   if (!normalized.ok) return { kind: 'invalid', reason: `URL not valid: ${normalized.reason}` };
   const key = normalized.url.replaceAll(STAR_STAND_IN, '*');
   if (key.length === 0) return { kind: 'invalid', reason: 'URL normalizes to nothing' };
