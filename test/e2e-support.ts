@@ -73,14 +73,15 @@ export class IpFeeds {
 
 /**
  * IPv4 values of an event as the default config defines RE_IP (docs/service-config.md): a dotted quad with an
- * optional `:port`, not inside a longer dotted or word run and not right after `/` (a URL's host).
+ * optional `:port`, not inside a longer dotted or word run and not right after `/` (a URL's host). A value
+ * repeated in one event is looked up once (docs/service-config.md).
  */
 export function ipValues(event: string): string[] {
   const out: string[] = [];
   for (const m of event.matchAll(/(?<![\w./])(\d{1,3}(?:\.\d{1,3}){3})(:\d{1,5}(?!\d))?(?!\w|\.\d)/g)) {
     if (isV4(m[1]!)) out.push(m[1]! + (m[2] ?? ''));
   }
-  return out;
+  return [...new Set(out)];
 }
 
 /** maltrail's category of a trail file outside its malware/malicious/suspicious folders: Maltrail_<Name>. */

@@ -45,11 +45,16 @@ export class DetectionReceiver {
     return new Promise((resolve) => this.waiters.push({ finished, resolve }));
   }
 
-  /** Stops listening, ends open connections and flushes the file. */
-  async close(): Promise<void> {
+  /**
+   * Stops listening and flushes the file. Connections get `graceMs` to close from the service's side (once it
+   * has exited, everything it sent is read first); any still open then are cut.
+   */
+  async close(graceMs = 5000): Promise<void> {
     const server = this.server;
     this.server = null;
     const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+    const deadline = Date.now() + graceMs;
+    while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const s of this.sockets) s.destroy();
     await closed;
     await new Promise<void>((r) => this.file.end(() => r()));

@@ -8,6 +8,11 @@ function top(counts: Map<string, number>, n: number): Array<[string, number]> {
   return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, n);
 }
 
+function filesTable(rows: Array<[file: string, what: string]>): string[] {
+  const width = Math.max(...rows.map(([f]) => f.length));
+  return rows.map(([f, what]) => `  ${f.padEnd(width)}  ${what}`);
+}
+
 export function formatSummary(r: DemoResult): string {
   const received = r.received;
   const categories = top(received.byCategory, Infinity);
@@ -27,10 +32,12 @@ export function formatSummary(r: DemoResult): string {
       `${lookup.matchedValues} matched, ${lookup.outputRows} result rows${lookup.exitCode === 0 ? '' : ` (lookup exit code ${lookup.exitCode})`}`,
     '',
     `Files (in ${r.out}):`,
-    `  ${r.files.detections}    every line the service sent to the 9998 stand-in`,
-    `  ${r.files.serviceLog}    the service's log and the lookup's stderr`,
-    `  ${r.files.lookupInput}    the CSV given to the lookup bundle`,
-    `  ${r.files.lookupOutput}    the lookup's answer: one row per match`,
+    ...filesTable([
+      [r.files.detections, "every line the service sent to the 9998 stand-in"],
+      [r.files.serviceLog, "the service's log and the lookup's stderr"],
+      [r.files.lookupInput, 'the CSV given to the lookup bundle'],
+      [r.files.lookupOutput, "the lookup's answer: one row per match"],
+    ]),
     '',
   ];
   return lines.join('\n');
