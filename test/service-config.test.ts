@@ -166,6 +166,22 @@ describe('CyberTrace configs', () => {
     expect(md5!.regex.exec('h=776735a8ca96db15b422879da599f474;')![1]).toBe('776735a8ca96db15b422879da599f474');
   });
 
+  it('accepts CyberTrace Web\'s lookup sources (no ip) but never applies them to events', () => {
+    const xml = config({
+      regexes: `<Source id="default"><RE_IP type="IP">(\\S+)</RE_IP></Source>
+      <Source id="http_single_lookup"><RE_IP type="IP" extract="all">(.*)</RE_IP></Source>
+      <Source id="http_file_lookup"><RE_MD5 type="MD5" extract="all">([[:xdigit:]]{32})</RE_MD5></Source>`,
+    });
+    const parsed = parseServiceConfig(xml, 'x.xml');
+    expect(parsed.input.sources.map((s) => s.id)).toEqual(['default']);
+    expect(parsed.ignored.map((entry) => entry.replace(/ \(line \d+\).*$/, ''))).toEqual([
+      'Settings/InputSettings/RegExps/Source[id=http_single_lookup]',
+      'Settings/InputSettings/RegExps/Source[id=http_file_lookup]',
+    ]);
+    // Still checked like any source.
+    expect(() => parseServiceConfig(xml.replace('(.*)', '(?>x)'), 'x.xml')).toThrow(/Source\[id=http_single_lookup\]\/RE_IP>: .*atomic/);
+  });
+
   it('orders specific sources first and the default last, and parses ip selectors', () => {
     const xml = config({
       regexes: `<Source id="default"><RE_IP type="IP">(\\S+)</RE_IP></Source>

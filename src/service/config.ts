@@ -413,6 +413,8 @@ function compileIn(reader: ElementReader, element: XmlElement, pattern: string, 
 
 const REGEX_TYPES = new Set<RegexType>(['URL', 'MD5', 'SHA1', 'SHA256', 'HASH', 'IP', 'DOMAIN', 'CONTEXT']);
 const SOURCE_ID = /^[A-Za-z0-9._-]+$/;
+/** Sources CyberTrace Web uses for its lookup page (no TCP events reach them). */
+const WEB_LOOKUP_SOURCES = new Set(['http_single_lookup', 'http_file_lookup']);
 const REGEX_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Template patterns with a meaning of their own: a regex of that name could never show in the output. */
 const RESERVED_PATTERNS = new Set([
@@ -432,6 +434,9 @@ function readSource(file: string, element: XmlElement, ignored: string[]): Sourc
   let selector: SourceSelector;
   if (id === 'default') {
     if (ipSpec) reader.fail('the default Source applies to every event and cannot have an "ip" attribute');
+    selector = { kind: 'default' };
+  } else if (WEB_LOOKUP_SOURCES.has(id)) {
+    // CyberTrace Web's own lookup sources: checked like any source, never applied to TCP events.
     selector = { kind: 'default' };
   } else if (!ipSpec) {
     reader.fail(`Source "${id}" needs an "ip" attribute (an IP address, a CIDR range, or a host name / regex)`);
@@ -546,6 +551,7 @@ function readInput(file: string, element: XmlElement, ignored: string[]): Servic
   }
   const defaultSource = sources.find((s) => s.id === 'default');
   if (!defaultSource) regExpsReader.fail('missing <Source id="default"> (it is mandatory)');
+  for (const source of sources) if (WEB_LOOKUP_SOURCES.has(source.id)) ignored.push(`${source.where}: CyberTrace Web lookup source`);
   return {
     listen,
     eventDelimiter,
@@ -553,7 +559,7 @@ function readInput(file: string, element: XmlElement, ignored: string[]): Servic
     maxConnections: reader.integer('MaxConnections', 64, 1, 100_000),
     idleTimeoutMs: reader.integer('IdleTimeout', 0, 0, 7 * 24 * 3600) * 1000,
     allowedClients,
-    sources: [...sources.filter((s) => s !== defaultSource), defaultSource],
+    sources: [...sources.filter((s) => s !== defaultSource && !WEB_LOOKUP_SOURCES.has(s.id)), defaultSource],
   };
 }
 
