@@ -195,6 +195,19 @@ describe('failures', () => {
     }
   });
 
+  it('a service that sends no finished lines is named as such', async () => {
+    const peer = await startPeer({ answers, noFinished: true });
+    const quick = makeApp('[service]\nrequest_timeout = 0.2\nretries = 0\n');
+    try {
+      const r = await lookup(csv([header, row({ ip: '45.144.225.135' })]), `127.0.0.1:${peer.port}`, quick);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('it sent detections but no LookupFinished line: does it support X-KF-SendFinishedEvent');
+    } finally {
+      quick.remove();
+      await peer.close();
+    }
+  });
+
   it('a slow service is cut off by the overall deadline', async () => {
     const peer = await startPeer({ answers, delayMs: 150 });
     const slowApp = makeApp('[service]\ndeadline = 0.5\nconnections = 1\n');

@@ -32,6 +32,8 @@ export interface PeerOptions {
   delayMs?: number;
   /** Never answer. */
   hang?: boolean;
+  /** Answer without finished lines, as a service that ignores X-KF-SendFinishedEvent would. */
+  noFinished?: boolean;
   /** On the first connection only, close after writing half of the answer to this many-th line (1-based). */
   closeMidAnswerAt?: number;
 }
@@ -91,9 +93,11 @@ export async function startPeer(opts: PeerOptions): Promise<Peer> {
       }
     });
   });
+  let closed = false;
   const answer = async (socket: net.Socket, line: string, n: number): Promise<void> => {
-    if (opts.hang) return;
+    if (opts.hang || closed || socket.destroyed) return;
     if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
+    if (closed || socket.destroyed) return;
     const id = /^(\d+)\s/.exec(line)?.[1];
     const lead = opts.echoIds && id ? `${id} ` : '';
     const value = extractValue(line);
@@ -105,7 +109,7 @@ export async function startPeer(opts: PeerOptions): Promise<Peer> {
       text += `${lead}${date} eventName=${h.category} category=${h.category} matchedIndicator=${h.matchedIndicator} url=${line.includes('url=') ? value : ''} src= ip= md5= sha1= sha256= usrName=${ctx}\n`;
     }
     const totals = hits.map((h) => `${h.category}:1;`).join('');
-    text += `${lead}${date} type=LookupFinished sent_events=${hits.length} total=${totals}\n`;
+    if (!opts.noFinished) text += `${lead}${date} type=LookupFinished sent_events=${hits.length} total=${totals}\n`;
     if (opts.closeMidAnswerAt === n) {
       socket.write(text.slice(0, Math.max(1, Math.floor(text.length / 2))));
       socket.destroy();
@@ -117,6 +121,7 @@ export async function startPeer(opts: PeerOptions): Promise<Peer> {
   peer.port = (server.address() as net.AddressInfo).port;
   peer.close = () =>
     new Promise<void>((resolve) => {
+      closed = true;
       for (const s of sockets) s.destroy();
       server.close(() => resolve());
     });

@@ -99,6 +99,7 @@ describe('value preparation', () => {
     expect(ok('url', 'example.com:8080/x')).toEqual(['url', 'http://example.com:8080/x']);
     expect(bad('url', 'http:///path')).toBe('URL without a host');
     expect(bad('url', '   ')).toBe('empty');
+    expect(bad('url', `http://x.com/${'a'.repeat(8192)}`)).toBe('longer than 8192 characters');
   });
 
   it('percent-encodes whitespace and control characters inside a URL', () => {

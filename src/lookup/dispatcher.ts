@@ -69,6 +69,9 @@ interface Connection {
   buffer: string;
   timer: NodeJS.Timeout | undefined;
   closed: boolean;
+  /** Lines seen: detections but never a finished line means a service without X-KF-SendFinishedEvent. */
+  sawDetection: boolean;
+  sawFinished: boolean;
 }
 
 export class Dispatcher {
@@ -158,7 +161,7 @@ export class Dispatcher {
     const socket = net.connect({ host: service.address.host, port: service.address.port });
     const conn: Connection = {
       service, socket, connected: false, started: false, writable: true, inFlight: new Fifo(), byId: new Map(),
-      buffer: '', timer: undefined, closed: false,
+      buffer: '', timer: undefined, closed: false, sawDetection: false, sawFinished: false,
     };
     service.conns.add(conn);
     socket.setNoDelay(true);
@@ -210,7 +213,9 @@ export class Dispatcher {
 
   private onTimeout(conn: Connection): void {
     conn.timer = undefined;
-    if (conn.inFlight.length > 0) this.fail(conn, `no answer within request_timeout (${this.config.requestTimeoutMs / 1000} s)`);
+    if (conn.inFlight.length === 0) return;
+    const hint = conn.sawDetection && !conn.sawFinished ? '; it sent detections but no LookupFinished line: does it support X-KF-SendFinishedEvent (CyberTrace 4.x or later)?' : '';
+    this.fail(conn, `no answer within request_timeout (${this.config.requestTimeoutMs / 1000} s)${hint}`);
   }
 
   private onData(conn: Connection, chunk: string): void {
@@ -250,9 +255,11 @@ export class Dispatcher {
     // An answer with nothing asked for it: not ours to place, and it must not land on a later request.
     if (!request) return false;
     if (reply.kind === 'detection') {
+      conn.sawDetection = true;
       request.partial.push(reply.detection);
       return false;
     }
+    conn.sawFinished = true;
     if (conn.inFlight.peek() === request) conn.inFlight.shift();
     else conn.inFlight.remove(request);
     conn.byId.delete(request.id);

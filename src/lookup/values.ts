@@ -37,9 +37,16 @@ function defuseFlags(s: string): string {
   return s.replace(FLAG_PREFIX, 'x-kf-');
 }
 
+/**
+ * Longer values are refused: no indicator is that long, and a service that cuts or splits an over-long event
+ * (CyberTrace's line limit is not published; ours is MaxEventSize) would break the one-answer-per-line pairing.
+ */
+export const MAX_VALUE_LENGTH = 8192;
+
 export function prepareValue(field: InputField, raw: string): Prepared {
   const value = raw.trim();
   if (value === '') return { ok: false, reason: 'empty' };
+  if (value.length > MAX_VALUE_LENGTH) return { ok: false, reason: `longer than ${MAX_VALUE_LENGTH} characters` };
   switch (field) {
     case 'url': return prepareUrl(value);
     case 'domain': return prepareDomain(value);
