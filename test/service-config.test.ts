@@ -221,6 +221,36 @@ describe('CyberTrace configs', () => {
     ]);
   });
 
+  it('reads CyberTrace 4.x feeds: filename in ServiceSettings > Bases, enabled, outdated periods, update_frequency', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'feedtrace-config-'));
+    const file = path.join(dir, 'kl_feed_service.conf');
+    writeFileSync(
+      file,
+      config({
+        rest: `<ServiceSettings><Bases>bases</Bases><OutdatedBasesAlertPeriod>120</OutdatedBasesAlertPeriod><LogLevel>info</LogLevel></ServiceSettings>
+  <Feeds per_scan_detect_limit="10000" update_frequency="30">
+    <Feed filename="Demo_Botnet_CnC_URL_Data_Feed.json" enabled="true" confidence="100"/>
+    <Feed filename="Demo_IP_Reputation_Data_Feed.json" enabled="false" confidence="100"/>
+    <Feed filename="Demo_Malicious_Hash_Data_Feed.json" enabled="true" confidence="50" outdated_alert_period="0"/>
+  </Feeds>`,
+      }),
+    );
+    const parsed = loadServiceConfig(file);
+    expect(parsed.feeds).toEqual([
+      { path: path.join(dir, 'bases', 'Demo_Botnet_CnC_URL_Data_Feed.json'), role: 'feed', outdatedAlertHours: 120 },
+      { path: path.join(dir, 'bases', 'Demo_Malicious_Hash_Data_Feed.json'), role: 'feed', outdatedAlertHours: 0 },
+    ]);
+    expect(parsed.feedUpdateIntervalMs).toBe(30 * 60_000);
+    expect(parsed.ignored.map((entry) => entry.replace(/ \(line \d+\)/, ''))).toEqual([
+      'Settings/ServiceSettings/LogLevel',
+      'Settings/Feeds: attribute per_scan_detect_limit',
+      'Settings/Feeds/Feed: attribute confidence',
+      'Settings/Feeds/Feed: attribute confidence',
+      'Settings/Feeds/Feed: Demo_IP_Reputation_Data_Feed.json (enabled="false")',
+      'Settings/Feeds/Feed: attribute confidence',
+    ]);
+  });
+
   it('reads the Feedtrace input limits and client allow-list', () => {
     const xml = config({ input: '<MaxEventSize>65536</MaxEventSize><MaxConnections>3</MaxConnections><IdleTimeout>30</IdleTimeout><AllowedClients>127.0.0.1, 10.0.0.0/8 ::1</AllowedClients><EventDelimiter><![CDATA[<\\d+>]]></EventDelimiter>' });
     const input = parseServiceConfig(xml, 'x.xml').input;
@@ -260,6 +290,10 @@ describe('invalid configs name the element, its line and the problem', () => {
     ['a bad finished-event flag', config().replace('enabled="true"', 'enabled="yes"'), 'Settings/OutputSettings/FinishedEventFormat', '<FinishedEventFormat', /enabled="yes" must be "true" or "false"/],
     ['too many retries', config({ rest: '<NotificationSettings><EventSettings><EventSendingRetriesCount>11</EventSendingRetriesCount></EventSettings></NotificationSettings>' }), 'Settings/NotificationSettings/EventSettings/EventSendingRetriesCount', '<EventSendingRetriesCount>', /11 is out of range \(0–10\)/],
     ['a retry timeout that is not a number', config({ rest: '<NotificationSettings><EventSettings><EventSendingRetriesTimeout>10s</EventSendingRetriesTimeout></EventSettings></NotificationSettings>' }), 'Settings/NotificationSettings/EventSettings/EventSendingRetriesTimeout', '<EventSendingRetriesTimeout>', /"10s" is not a whole number/],
+    ['a feed with both path and filename', config({ rest: '<Feeds>\n<Feed path="a.txt" filename="b.json" confidence="100"/></Feeds>' }), 'Settings/Feeds/Feed', '<Feed path', /either "path" or CyberTrace's "filename"/],
+    ['a feed without a file', config({ rest: '<Feeds>\n<Feed enabled="true" confidence="100"/></Feeds>' }), 'Settings/Feeds/Feed', '<Feed enabled', /missing attribute "path" \(or CyberTrace's "filename"\)/],
+    ['a bad feed enabled flag', config({ rest: '<Feeds>\n<Feed filename="a.json" enabled="yes"/></Feeds>' }), 'Settings/Feeds/Feed', '<Feed filename', /enabled="yes" must be "true" or "false"/],
+    ['a bad update_frequency', config({ rest: '<Feeds update_frequency="half-hourly">\n<Feed filename="a.json"/></Feeds>' }), 'Settings/Feeds', '<Feeds', /update_frequency="half-hourly" is not a whole number of minutes/],
     ['a bad feed role', config({ rest: '<Feeds>\n<Feed path="a.txt" role="deny"/></Feeds>' }), 'Settings/Feeds/Feed', '<Feed path', /role "deny" is not feed, allow or block/],
     ['a CSV feed without a mapping', config({ rest: '<Feeds>\n<Feed path="a.csv" format="csv"/></Feeds>' }), 'Settings/Feeds/Feed', '<Feed path', /needs <Field name=/],
     ['an unknown feed format', config({ rest: '<Feeds>\n<Feed path="a.txt" format="yaml"/></Feeds>' }), 'Settings/Feeds/Feed', '<Feed path', /format "yaml" is not one of/],

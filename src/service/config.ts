@@ -140,6 +140,8 @@ export interface ServiceConfig {
   spool: SpoolConfig;
   statisticsIntervalMs: number;
   feeds: ServiceFeed[];
+  /** CyberTrace `Feeds update_frequency` (minutes → ms; 0 = no scheduled re-read); absent when not given. */
+  feedUpdateIntervalMs?: number;
   /** CyberTrace elements and attributes that are accepted but have no effect here (to log at start-up). */
   ignored: string[];
 }
@@ -689,25 +691,64 @@ const FEED_FORMATS = new Set<FeedFormat>(['kaspersky', 'urlhaus', 'feodo', 'ipsu
 const MAPPING_TYPES = new Set<IndicatorType | 'hash'>(['url', 'domain', 'ip', 'md5', 'sha1', 'sha256', 'hash']);
 const ROLE_OF_ELEMENT: Record<string, FeedRole | undefined> = { Feed: undefined, WhiteList: 'allow', BlackList: 'block' };
 
-function readFeeds(file: string, element: XmlElement | undefined, baseDir: string): ServiceFeed[] {
-  if (!element) return [];
+/** A whole number of hours (or minutes) in an attribute. */
+function wholeAttribute(reader: ElementReader, name: string, unit: string): number | undefined {
+  const text = reader.element.attributes[name];
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) reader.fail(`${name}="${text}" is not a whole number of ${unit}`);
+  return Number(text);
+}
+
+/** CyberTrace 4.x `ServiceSettings`: where feed files live and the default outdated-feed period. */
+interface ServiceSettings {
+  basesDir?: string;
+  outdatedAlertHours?: number;
+}
+
+function readServiceSettings(file: string, element: XmlElement | undefined, baseDir: string, ignored: string[]): ServiceSettings {
+  if (!element) return {};
   const reader: ElementReader = new ElementReader(file, element);
-  reader.only(['Feed', 'WhiteList', 'BlackList'], ['outdatedAlertPeriod']);
-  const defaultOutdated = reader.element.attributes.outdatedAlertPeriod;
-  const outdatedOf = (text: string | undefined, at: ElementReader, fallback: number): number => {
-    if (text === undefined) return fallback;
-    if (!/^\d+$/.test(text)) at.fail(`outdatedAlertPeriod "${text}" is not a whole number of hours`);
-    return Number(text);
-  };
-  const globalOutdated = outdatedOf(defaultOutdated, reader, 48);
+  const settings: ServiceSettings = {};
+  // Only these two matter here; CyberTrace keeps many service-internal settings in this element.
+  for (const child of element.children) {
+    if (child.name !== 'Bases' && child.name !== 'OutdatedBasesAlertPeriod') ignored.push(`${child.path} (line ${child.line})`);
+  }
+  const bases = reader.text('Bases');
+  if (bases) settings.basesDir = path.resolve(baseDir, bases);
+  if (reader.child('OutdatedBasesAlertPeriod')) settings.outdatedAlertHours = reader.integer('OutdatedBasesAlertPeriod', 0, 0, 1_000_000);
+  return settings;
+}
+
+function readFeeds(file: string, element: XmlElement | undefined, baseDir: string, service: ServiceSettings, ignored: string[]): { feeds: ServiceFeed[]; updateIntervalMs?: number } {
+  if (!element) return { feeds: [] };
+  const reader: ElementReader = new ElementReader(file, element);
+  reader.only(['Feed', 'WhiteList', 'BlackList'], ['outdatedAlertPeriod', 'update_frequency', 'per_scan_detect_limit']);
+  const globalOutdated = wholeAttribute(reader, 'outdatedAlertPeriod', 'hours') ?? service.outdatedAlertHours ?? 48;
+  const updateMinutes = wholeAttribute(reader, 'update_frequency', 'minutes');
+  if (element.attributes.per_scan_detect_limit !== undefined) ignored.push(`${element.path} (line ${element.line}): attribute per_scan_detect_limit`);
   const names = new Set<string>();
-  return element.children.map((feedElement) => {
+  const feeds: ServiceFeed[] = [];
+  for (const feedElement of element.children) {
     const feedReader: ElementReader = new ElementReader(file, feedElement);
     const fixedRole = ROLE_OF_ELEMENT[feedElement.name];
-    feedReader.only(['Field'], ['path', 'format', 'name', 'domainSuffix', 'outdatedAlertPeriod', ...(fixedRole ? [] : ['role'])]);
+    feedReader.only(['Field'], [
+      'path', 'format', 'name', 'domainSuffix', 'outdatedAlertPeriod', ...(fixedRole ? [] : ['role']),
+      // CyberTrace 4.x Feed attributes.
+      'filename', 'enabled', 'confidence', 'outdated_alert_period', 'indicator_lifetime',
+    ]);
     const a = feedElement.attributes;
-    if (!a.path) feedReader.fail('missing attribute "path"');
-    const feed: ServiceFeed = { path: path.resolve(baseDir, a.path), role: fixedRole ?? 'feed', outdatedAlertHours: outdatedOf(a.outdatedAlertPeriod, feedReader, globalOutdated) };
+    if (a.path !== undefined && a.filename !== undefined) feedReader.fail('give either "path" or CyberTrace\'s "filename", not both');
+    const where = a.path ?? a.filename;
+    if (!where) feedReader.fail('missing attribute "path" (or CyberTrace\'s "filename")');
+    if (a.enabled !== undefined && a.enabled !== 'true' && a.enabled !== 'false') feedReader.fail(`enabled="${a.enabled}" must be "true" or "false"`);
+    if (a.outdatedAlertPeriod !== undefined && a.outdated_alert_period !== undefined) feedReader.fail('give either "outdatedAlertPeriod" or "outdated_alert_period", not both');
+    const outdated = wholeAttribute(feedReader, 'outdatedAlertPeriod', 'hours') ?? wholeAttribute(feedReader, 'outdated_alert_period', 'hours');
+    for (const attribute of ['confidence', 'indicator_lifetime']) {
+      if (a[attribute] !== undefined) ignored.push(`${feedElement.path} (line ${feedElement.line}): attribute ${attribute}`);
+    }
+    // CyberTrace resolves a feed's filename in ServiceSettings > Bases.
+    const feedDir = a.filename !== undefined && service.basesDir ? service.basesDir : baseDir;
+    const feed: ServiceFeed = { path: path.resolve(feedDir, where), role: fixedRole ?? 'feed', outdatedAlertHours: outdated ?? globalOutdated };
     if (a.role !== undefined) {
       if (a.role !== 'feed' && a.role !== 'allow' && a.role !== 'block') feedReader.fail(`role "${a.role}" is not feed, allow or block`);
       feed.role = a.role;
@@ -720,9 +761,6 @@ function readFeeds(file: string, element: XmlElement | undefined, baseDir: strin
       if (a.name.trim() === '') feedReader.fail('empty attribute "name"');
       feed.name = a.name;
     }
-    const effectiveName = feed.name ?? path.basename(feed.path).replace(/\.[^.]*$/, '');
-    if (names.has(effectiveName)) feedReader.fail(`a second feed named "${effectiveName}" (set a distinct name="...")`);
-    names.add(effectiveName);
     if (a.domainSuffix !== undefined) {
       if (a.domainSuffix !== 'true' && a.domainSuffix !== 'false') feedReader.fail(`domainSuffix="${a.domainSuffix}" must be "true" or "false"`);
       feed.domainSuffix = a.domainSuffix === 'true';
@@ -738,8 +776,16 @@ function readFeeds(file: string, element: XmlElement | undefined, baseDir: strin
     });
     if (mapping.length > 0) feed.mapping = mapping;
     if ((feed.format === 'csv' || feed.format === 'json') && !feed.mapping) feedReader.fail(`a ${feed.format} feed needs <Field name="..." type="..." category="..."/> children`);
-    return feed;
-  });
+    if (a.enabled === 'false') {
+      ignored.push(`${feedElement.path} (line ${feedElement.line}): ${where} (enabled="false")`);
+      continue;
+    }
+    const effectiveName = feed.name ?? path.basename(feed.path).replace(/\.[^.]*$/, '');
+    if (names.has(effectiveName)) feedReader.fail(`a second feed named "${effectiveName}" (set a distinct name="...")`);
+    names.add(effectiveName);
+    feeds.push(feed);
+  }
+  return { feeds, updateIntervalMs: updateMinutes === undefined ? undefined : updateMinutes * 60_000 };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -754,7 +800,7 @@ export function parseServiceConfig(xml: string, file: string): ServiceConfig {
   if (root.name === 'Domains' || root.children.some((c) => c.name === 'Domains')) {
     reader.fail('CyberTrace 5.x <Domains> (tenants) are not supported: put InputSettings and OutputSettings directly under the root element');
   }
-  reader.only(['EULA', 'InputSettings', 'OutputSettings', 'NotificationSettings', 'ScanSettings', 'LookupSettings', 'Feeds']);
+  reader.only(['EULA', 'InputSettings', 'OutputSettings', 'NotificationSettings', 'ScanSettings', 'LookupSettings', 'ServiceSettings', 'Feeds']);
   const ignored: string[] = [];
   for (const name of ['EULA', 'LookupSettings']) {
     const element = reader.child(name);
@@ -777,8 +823,9 @@ export function parseServiceConfig(xml: string, file: string): ServiceConfig {
   }
   const { output, spool } = readOutput(file, reader.required('OutputSettings'), baseDir, ignored);
   const { notification, statisticsIntervalMs } = readNotification(file, reader.child('NotificationSettings'));
-  const feeds = readFeeds(file, reader.child('Feeds'), baseDir);
-  return { file, input, output, notification, spool, statisticsIntervalMs, feeds, ignored };
+  const service = readServiceSettings(file, reader.child('ServiceSettings'), baseDir, ignored);
+  const { feeds, updateIntervalMs } = readFeeds(file, reader.child('Feeds'), baseDir, service, ignored);
+  return { file, input, output, notification, spool, statisticsIntervalMs, feeds, feedUpdateIntervalMs: updateIntervalMs, ignored };
 }
 
 /** Reads a config file, or the shipped default when no path is given. */
