@@ -192,7 +192,8 @@ export class Dispatcher {
   private pump(conn: Connection): void {
     if (!conn.connected || conn.closed || !conn.writable || this.finished) return;
     const room = this.config.maxInFlight - conn.inFlight.length;
-    if (room <= 0 || this.pending() === 0) return;
+    // Refill in batches of at least half a window: fewer, larger writes cost both sides less per line.
+    if (room <= 0 || this.pending() === 0 || (room < this.config.maxInFlight / 2 && room < this.pending())) return;
     let text = conn.started ? '' : SESSION_FLAGS;
     conn.started = true;
     for (let i = 0; i < room; i++) {
