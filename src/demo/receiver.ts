@@ -25,7 +25,7 @@ export class DetectionReceiver {
   private waiters: Array<{ finished: number; resolve: () => void }> = [];
 
   constructor(readonly path: string) {
-    this.file = fs.createWriteStream(path, { flags: 'a' });
+    this.file = fs.createWriteStream(path);
   }
 
   async start(): Promise<number> {

@@ -85,7 +85,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     lookupOutput: path.join(out, 'lookup-output.csv'),
     spool: path.join(out, 'spool'),
   };
-  const serviceLog = fs.createWriteStream(files.serviceLog, { flags: 'a' });
+  const serviceLog = fs.createWriteStream(files.serviceLog);
   const receiver = new DetectionReceiver(files.detections);
   let service: ServiceProcess | null = null;
   let lookupChild: ChildProcess | null = null;
