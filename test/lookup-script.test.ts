@@ -8,6 +8,7 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { writeFileSync, mkdirSync, chmodSync } from 'node:fs';
 import path from 'node:path';
+import { cliBundle } from './support/paths.js';
 import { closedPort, FIELDS, makeApp, runWithInput, startPeer, type Peer, type PeerAnswer, type TempApp } from './lookup-support.js';
 
 const csv = (rows: string[][]): string => stringify(rows, { record_delimiter: 'windows' });
@@ -260,6 +261,43 @@ describe('failures', () => {
       await a.close();
       await b.close();
     }
+  });
+});
+
+describe('feedtrace lookup and feedtrace check against a CyberTrace-style peer', () => {
+  it('feedtrace lookup --app reads that app\'s feedtrace.conf (local over default)', async () => {
+    const peer = await startPeer({ answers });
+    const local = makeApp(`[service]\nhosts = 127.0.0.1:${peer.port}\n`);
+    try {
+      const r = await runWithInput(process.execPath, [cliBundle, 'lookup', '--app', local.dir, 'ip', 'category'], 'ip,category\n45.144.225.135,\n', { FEEDTRACE_SERVICE: '' });
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      expect(r.stdout).toBe('ip,category\r\n45.144.225.135,KL_IP_Reputation\r\n');
+    } finally {
+      local.remove();
+      await peer.close();
+    }
+  });
+
+  it('feedtrace check: PONG, then Kaspersky\'s verification indicators; OK where the service knows one', async () => {
+    const peer = await startPeer({ answers: new Map([['C912705B4BBB14EC7E78FA8B370532C9', [{ category: 'KL_Malicious_Hash_MD5', matchedIndicator: 'C912705B4BBB14EC7E78FA8B370532C9' }]]]) });
+    try {
+      const r = await runWithInput(process.execPath, [cliBundle, 'check', '--service', `127.0.0.1:${peer.port}`], '');
+      expect(r.code).toBe(0);
+      const lines = r.stdout.trimEnd().split('\n');
+      expect(lines[0]).toMatch(/^service 127\.0\.0\.1:\d+: PONG in \d+ ms$/);
+      expect(lines).toContainEqual(expect.stringMatching(/^Malicious_Hash_Data_Feed\s+C912705B4BBB14EC7E78FA8B370532C9\s+OK \(KL_Malicious_Hash_MD5\)$/));
+      expect(lines).toContainEqual(expect.stringMatching(/^Malicious_URL_Data_Feed\s+http:\/\/fakess123\.nu\s+FALSE$/));
+      expect(lines.filter((l) => /\s(OK|FALSE)/.test(l)).length).toBe(lines.length - 2);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('feedtrace check: a service that is down fails the check with one line', async () => {
+    const port = await closedPort();
+    const r = await runWithInput(process.execPath, [cliBundle, 'check', '--service', `127.0.0.1:${port}`], '');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(`service 127.0.0.1:${port}: PING failed: connection refused (is the service running and listening there?)\n`);
   });
 });
 
