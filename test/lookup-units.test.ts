@@ -177,6 +177,7 @@ describe('line pattern', () => {
     expect(() => new LinePattern('no placeholders')).toThrow(PatternError);
     expect(() => new LinePattern('ip=%IP%\nurl=%URL%')).toThrow(PatternError);
     expect(() => new LinePattern('X-KF-ReplyBack ip=%IP%')).toThrow(PatternError);
+    expect(() => new LinePattern('ip=%IP% note=x-kf-savestatistic')).toThrow(PatternError);
   });
 });
 

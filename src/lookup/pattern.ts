@@ -21,7 +21,7 @@ export class LinePattern {
     // CyberTrace's own setting ends in `\n`; the line end is ours to add.
     const text = source.replace(/(\\n|\r?\n)+$/, '');
     if (/[\x00-\x1f\x7f]/.test(text)) throw new PatternError('pattern must be one line without control characters');
-    if (/^X-KF-/.test(text)) throw new PatternError('pattern must not start with an X-KF- flag');
+    if (/X-KF-/i.test(text)) throw new PatternError('pattern must not contain an X-KF- flag');
     const blank = (s: string): string => s.replace(PLACEHOLDERS, '');
     for (const [type, ph] of Object.entries(PLACEHOLDER) as Array<[WireType, string]>) {
       const at = text.indexOf(ph);
