@@ -97,6 +97,7 @@ describe('value preparation', () => {
     expect(ok('url', ' example.com/a?b=c ')).toEqual(['url', 'http://example.com/a?b=c']);
     expect(ok('url', 'HTTPS://Example.com/')).toEqual(['url', 'HTTPS://Example.com/']);
     expect(ok('url', 'example.com:8080/x')).toEqual(['url', 'http://example.com:8080/x']);
+    expect(ok('url', '//cdn.example.com/x')).toEqual(['url', 'http://cdn.example.com/x']);
     expect(bad('url', 'http:///path')).toBe('URL without a host');
     expect(bad('url', '   ')).toBe('empty');
     expect(bad('url', `http://x.com/${'a'.repeat(8192)}`)).toBe('longer than 8192 characters');

@@ -74,7 +74,7 @@ function prepareUrl(value: string): Prepared {
   // Percent-encoding is what a URL does with these bytes anyway; the service's normalization decodes it.
   const encoded = value.replace(URL_ENCODE, (ch) => encodeURIComponent(ch));
   // The service's default URL regex expects a protocol (CyberTrace's too).
-  const url = SCHEME.test(encoded) ? encoded : `http://${encoded}`;
+  const url = SCHEME.test(encoded) ? encoded : encoded.startsWith('//') ? `http:${encoded}` : `http://${encoded}`;
   const rest = url.slice(url.indexOf('://') + 3);
   const authority = rest.split(/[/?#]/, 1)[0]!;
   const host = authority.slice(authority.lastIndexOf('@') + 1);
