@@ -41,6 +41,14 @@ export class LineReceiver {
     return this.port;
   }
 
+  /** Stops reading (a slow Splunk): the sender's writes pile up in the kernel buffers, then in its queue. */
+  pause(): void {
+    for (const s of this.sockets) s.pause();
+  }
+  resume(): void {
+    for (const s of this.sockets) s.resume();
+  }
+
   /** Stops listening and half-closes every connection; resolves once the peers have closed theirs. */
   async stop(): Promise<void> {
     const server = this.server;
