@@ -104,7 +104,6 @@ describe('constructs that cannot translate are rejected with the construct and a
     ['(?i:x)', '(?i:', /inline flags/, /start of the pattern/],
     ['(?|(a)|(b))', '(?|', /branch-reset/, /first group that matched/],
     ['a\\Kb', '\\K', /keep-out/, /lookbehind/],
-    ['\\<word\\>', '\\<', /word start in Boost but a literal "<" in Perl/, /write "<"/],
     ['(*SKIP)a', '(*SKIP)', /control verbs/, /\(\?!\)/],
     ['\\X', '\\X', /grapheme/, /\[\\s\\S\]/],
     ['\\Ua', '\\U', /replacement text/, /\[A-Z\]/],
@@ -145,6 +144,12 @@ describe('constructs that cannot translate are rejected with the construct and a
 });
 
 describe('replacement text of normalizing rules', () => {
+  it("runs Kaspersky's documented Replace rule on a syslog line: \\< and \\> are the literal angle brackets", () => {
+    const input = compileBoostRegex('^\\<(\\d+)\\>');
+    const output = compileReplacement('NEW_EVENT\\:\\1\\s', groupCount(input));
+    expect('<13>Nov 26 host app: x'.replace(input, output)).toBe('NEW_EVENT:13 Nov 26 host app: x');
+  });
+
   const replace = (input: string, output: string, text: string): string => {
     const regex = compileBoostRegex(input, 'g');
     return text.replace(regex, compileReplacement(output, groupCount(regex)));

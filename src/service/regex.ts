@@ -385,10 +385,6 @@ function translateEscape(pattern: string, pos: number, inClass: boolean): [strin
     case 'L':
     case 'U':
       throw new BoostRegexError(`\\${next}`, `case-conversion escape \\${next} is only meaningful in replacement text`, 'use a character class such as [A-Z]');
-    case '<':
-    case '>':
-      // Boost reads \< and \> as word-start/word-end, Perl as literal angle brackets: refuse to guess.
-      throw new BoostRegexError(`\\${next}`, `\\${next} means a word ${next === '<' ? 'start' : 'end'} in Boost but a literal "${next}" in Perl`, next === '<' ? 'write "<" for the character or \\b(?=\\w) for a word start' : 'write ">" for the character or \\b(?<=\\w) for a word end');
     default:
       break;
   }
@@ -400,7 +396,8 @@ function translateEscape(pattern: string, pos: number, inClass: boolean): [strin
   if (/[A-Za-z0-9]/.test(next)) {
     throw new BoostRegexError(`\\${next}`, `unknown escape \\${next}`, `write "${next}" without the backslash if you mean the letter`);
   }
-  // Any other escaped character stands for itself (\=, \:, \", \-, \/ ...).
+  // Any other escaped character stands for itself (\=, \:, \", \-, \/ ...). That includes \< and \>, which
+  // Boost could read as word boundaries: Kaspersky's own documented rule `^\<(\d+)\>` means the syslog <PRI>.
   const codePoint = String.fromCodePoint(pattern.codePointAt(pos + 1)!);
   return [escapeLiteral(codePoint, inClass), 1 + codePoint.length];
 }
