@@ -206,6 +206,26 @@ describe('service over TCP (ReplyBack)', () => {
     c.end();
   });
 
+  it('keeps each of several concurrent sessions answered in its own order', async () => {
+    const clients = await Promise.all(Array.from({ length: 8 }, () => LineClient.connect(service.address.port)));
+    const perClient = 300;
+    const sent = clients.map((_, k) => Array.from({ length: perClient }, (_, i) => ipsumIps[k * perClient + i]!));
+    // Interleave the writes of all clients, several events per write, each write its own segment.
+    for (let i = 0; i < perClient; i += 50) {
+      await Promise.all(
+        clients.map((c, k) => c.write((i === 0 ? 'X-KF-SendFinishedEventX-KF-ReplyBack' : '') + sent[k]!.slice(i, i + 50).map((ip, j) => `n=${i + j} ip=${ip}\n`).join(''))),
+      );
+    }
+    await waitFor(() => clients.every((c) => c.lines.length >= 2 * perClient), 'every answer on every connection');
+    clients.forEach((c, k) => {
+      expect(c.lines.length).toBe(2 * perClient);
+      const matched = c.lines.filter((l) => l.includes('matchedIndicator=')).map((l) => /matchedIndicator=(\S+)/.exec(l)![1]);
+      expect(matched).toEqual(sent[k]);
+      c.lines.forEach((l, i) => expect(l.includes('LookupFinished')).toBe(i % 2 === 1));
+      c.end();
+    });
+  });
+
   it('cuts an over-long line, counts it, and the connection keeps working', async () => {
     const before = service.stats().truncatedLines;
     const c = await LineClient.connect(service.address.port);
