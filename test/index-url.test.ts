@@ -56,6 +56,12 @@ describe('URLhaus entries (real)', () => {
       expect(matcher.match('url', `https://${host}/any/path.php?x=1`).map((m) => m.matchedIndicator)).toEqual([host]);
       expect(matcher.match('domain', host).map((m) => m.matchedIndicator)).toEqual([host]);
     }
+    const ipHosts = bareHosts.filter((h) => /^\d+\.\d+\.\d+\.\d+$/.test(h));
+    expect(ipHosts.length).toBeGreaterThan(0);
+    for (const ip of ipHosts) {
+      expect(matcher.match('ip', ip)).toEqual([expect.objectContaining({ type: 'url', matchedIndicator: ip })]);
+      expect(matcher.match('ip', `${ip}:80`)).toEqual([]);
+    }
   });
 
   test('a URL query also checks its host against domain and IP feeds', () => {

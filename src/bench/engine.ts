@@ -10,25 +10,33 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadFeed, parseFeedArg } from '../feeds/load.js';
+import { defaultFeedName, loadFeed, parseFeedArg } from '../feeds/load.js';
 import { loadFeedIndex } from '../index/load.js';
-import { Matcher } from '../index/matcher.js';
+import { FeedIndexBuilder, Matcher } from '../index/matcher.js';
 import type { Match, QueryType } from '../types.js';
 import { type NaiveFeed, NaiveMatcher } from './engine-naive.js';
 import { type QueryClass, type Scenario, writeSyntheticFeeds } from './engine-synthetic.js';
 
-type Implementation = 'engine' | 'naive' | 'empty';
+type ChildKind = 'engine' | 'naive' | 'empty' | 'lookups';
 
-interface Measurement {
+/** A child that loaded the feeds with one implementation: load time and memory. */
+interface MemoryMeasurement {
   records: number;
   loadMillis: number;
   rss: number;
   heapUsed: number;
   external: number;
-  lookups: Array<{ name: string; perSecond: number; hitRate: number }>;
 }
 
-/** Time spent on each query class (after a short warm-up). */
+interface LookupRate {
+  perSecond: number;
+  hitRate: number;
+}
+
+/** The lookup child: both implementations loaded side by side, timed in alternation. */
+type LookupMeasurement = Array<{ name: string; engine: LookupRate; naive: LookupRate }>;
+
+/** Time spent on each query class and implementation (after a short warm-up). */
 const BUDGET_MILLIS = Number(process.env['BENCH_MILLIS'] ?? 600);
 
 export async function runEngineBench(args: string[]): Promise<void> {
@@ -41,93 +49,136 @@ export async function runEngineBench(args: string[]): Promise<void> {
     else process.stderr.write('datasets not found (set FEEDTRACE_DATASETS): real-data scenario skipped\n');
     process.stderr.write(`writing synthetic feeds (scale ${scale}) to ${work} …\n`);
     scenarios.push(await writeSyntheticFeeds(path.join(work, 'synthetic'), scale));
-    const empty = runChild('empty', { name: 'empty', feeds: [], queries: [] }, work);
+    const empty = runChild<MemoryMeasurement>('empty', { name: 'empty', feeds: [], queries: [] }, work);
     for (const scenario of scenarios) {
       const bytes = scenario.feeds.reduce((sum, f) => sum + sizeOnDisk(parseFeedArg(f).path), 0);
-      const engine = runChild('engine', scenario, work);
-      const naive = runChild('naive', scenario, work);
-      process.stdout.write(report(scenario, bytes, empty, engine, naive));
+      const engine = runChild<MemoryMeasurement>('engine', scenario, work);
+      const naive = runChild<MemoryMeasurement>('naive', scenario, work);
+      const lookups = runChild<LookupMeasurement>('lookups', scenario, work);
+      process.stdout.write(report(scenario, bytes, empty, engine, naive, lookups));
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-function runChild(implementation: Implementation, scenario: Scenario, work: string): Measurement {
-  process.stderr.write(`measuring ${implementation} on ${scenario.name} …\n`);
+function runChild<T>(kind: ChildKind, scenario: Scenario, work: string): T {
+  process.stderr.write(`measuring ${kind} on ${scenario.name} …\n`);
   const file = path.join(work, `${scenario.name}.json`);
   writeFileSync(file, JSON.stringify(scenario));
   const bundle = fileURLToPath(import.meta.url);
-  const child = spawnSync(process.execPath, ['--expose-gc', bundle, '--child', 'engine', implementation, file], {
+  const child = spawnSync(process.execPath, ['--expose-gc', bundle, '--child', 'engine', kind, file], {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  if (child.status !== 0) throw new Error(`benchmark child ${implementation}/${scenario.name} failed (${child.status})`);
-  return JSON.parse(child.stdout) as Measurement;
+  if (child.status !== 0) throw new Error(`benchmark child ${kind}/${scenario.name} failed (${child.status})`);
+  return JSON.parse(child.stdout) as T;
 }
 
-/** Child entry: loads the scenario's feeds with one implementation, then times every query class. */
+type MatchFunction = (type: QueryType, value: string) => Match[];
+
+/**
+ * Child entry. `engine` / `naive` / `empty`: load the feeds with one implementation (or none), report load
+ * time and memory. `lookups`: load both from one pass over the feeds, then time each query class on both in
+ * alternation, so that a busy moment of a shared machine does not favour one of them.
+ */
 export async function measureEngineChild(args: string[]): Promise<void> {
-  const [implementation, file] = args as [Implementation, string];
+  const [kind, file] = args as [ChildKind, string];
   const scenario = JSON.parse(readFileSync(file, 'utf8')) as Scenario;
+  if (kind === 'lookups') {
+    const { engine, naive } = await loadBoth(scenario.feeds);
+    const result: LookupMeasurement = scenario.queries.map((query) => ({ name: query.name, ...timeBoth(query, engine, naive) }));
+    process.stdout.write(JSON.stringify(result));
+    return;
+  }
   const started = performance.now();
   let records = 0;
-  let match: (type: QueryType, value: string) => Match[] = () => [];
-  if (implementation === 'engine') {
-    const matcher = new Matcher();
-    for (const feed of scenario.feeds) {
+  const keep: unknown[] = [];
+  for (const feed of scenario.feeds) {
+    if (kind === 'engine') {
       const { index } = await loadFeedIndex(parseFeedArg(feed));
-      matcher.setFeed(index);
+      keep.push(index);
       records += index.size;
-    }
-    match = (type, value) => matcher.match(type, value);
-  } else if (implementation === 'naive') {
-    const naive = new NaiveMatcher();
-    for (const feed of scenario.feeds) {
+    } else if (kind === 'naive') {
+      const naive = new NaiveMatcher();
       const info: NaiveFeed = { name: '', domainSuffix: false };
       const report = await loadFeed(parseFeedArg(feed), (record) => naive.add(record, info));
-      Object.assign(info, { name: report.name, domainSuffix: report.domainSuffix });
+      keep.push(naive);
       records += report.records;
     }
-    match = (type, value) => naive.match(type, value);
   }
   const loadMillis = performance.now() - started;
   const gc = (globalThis as { gc?: () => void }).gc;
   for (let i = 0; i < 3; i++) gc?.();
   await new Promise((resolve) => setTimeout(resolve, 200));
   const memory = process.memoryUsage();
-  const lookups = scenario.queries.map((q) => ({ name: q.name, ...timeLookups(q, match) }));
-  process.stdout.write(JSON.stringify({ records, loadMillis, rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external, lookups }));
+  const result: MemoryMeasurement = { records, loadMillis, rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external };
+  process.stdout.write(JSON.stringify(result));
+  keep.length = 0;
 }
 
-function timeLookups(query: QueryClass, match: (type: QueryType, value: string) => Match[]): { perSecond: number; hitRate: number } {
+/** One pass over every feed, each record going into both the engine's index and the naive Map. */
+async function loadBoth(feeds: string[]): Promise<{ engine: MatchFunction; naive: MatchFunction }> {
+  const matcher = new Matcher();
+  const naive = new NaiveMatcher();
+  for (const feed of feeds) {
+    const source = parseFeedArg(feed);
+    const builder = new FeedIndexBuilder({ name: defaultFeedName(source.path), role: 'feed', domainSuffix: false });
+    const info: NaiveFeed = { name: '', domainSuffix: false };
+    const report = await loadFeed(source, (record) => {
+      builder.add(record);
+      naive.add(record, info);
+    });
+    Object.assign(info, { name: report.name, domainSuffix: report.domainSuffix });
+    matcher.setFeed(builder.finish({ name: report.name, domainSuffix: report.domainSuffix }));
+  }
+  return { engine: (type, value) => matcher.match(type, value), naive: (type, value) => naive.match(type, value) };
+}
+
+function timeBoth(query: QueryClass, engine: MatchFunction, naive: MatchFunction): { engine: LookupRate; naive: LookupRate } {
+  const engineTimer = lookupTimer(query, engine);
+  const naiveTimer = lookupTimer(query, naive);
+  const rounds = 3;
+  engineTimer.run(BUDGET_MILLIS / 6);
+  naiveTimer.run(BUDGET_MILLIS / 6);
+  for (let round = 0; round < rounds; round++) {
+    engineTimer.run(BUDGET_MILLIS / rounds);
+    naiveTimer.run(BUDGET_MILLIS / rounds);
+  }
+  return { engine: engineTimer.result(), naive: naiveTimer.result() };
+}
+
+/** Runs lookups of one query class in timed rounds; keeps the best round's rate and the overall hit rate. */
+function lookupTimer(query: QueryClass, match: MatchFunction): { run: (budget: number) => void; result: () => LookupRate } {
   let next = 0;
-  /** Runs lookups for `budget` ms; the clock is read once a batch, batches grow while a batch is under 1 ms. */
-  const run = (budget: number): { count: number; hits: number; millis: number } => {
-    const start = performance.now();
-    let count = 0;
-    let hits = 0;
-    let batch = 1;
-    for (;;) {
-      const batchStart = performance.now();
-      for (let i = 0; i < batch; i++) {
-        if (match(query.type, query.values[next]!).length > 0) hits++;
-        next = next + 1 === query.values.length ? 0 : next + 1;
+  let best = 0;
+  let count = 0;
+  let hits = 0;
+  return {
+    // The clock is read once a batch; batches grow while a batch takes under 1 ms.
+    run(budget: number): void {
+      const start = performance.now();
+      let done = 0;
+      let batch = 1;
+      for (;;) {
+        const batchStart = performance.now();
+        for (let i = 0; i < batch; i++) {
+          if (match(query.type, query.values[next]!).length > 0) hits++;
+          next = next + 1 === query.values.length ? 0 : next + 1;
+        }
+        done += batch;
+        const now = performance.now();
+        if (now - start >= budget) {
+          best = Math.max(best, (done / (now - start)) * 1000);
+          count += done;
+          return;
+        }
+        if (now - batchStart < 1) batch *= 2;
       }
-      count += batch;
-      const now = performance.now();
-      if (now - start >= budget) return { count, hits, millis: now - start };
-      if (now - batchStart < 1) batch *= 2;
-    }
+    },
+    result: () => ({ perSecond: best, hitRate: count === 0 ? 0 : hits / count }),
   };
-  // Warm up, then keep the best of three rounds: the machine may be shared, and a busy moment only slows down.
-  run(BUDGET_MILLIS / 6);
-  const rounds = [run(BUDGET_MILLIS / 3), run(BUDGET_MILLIS / 3), run(BUDGET_MILLIS / 3)];
-  const best = Math.max(...rounds.map((r) => r.count / r.millis));
-  const hits = rounds.reduce((sum, r) => sum + r.hits, 0);
-  const count = rounds.reduce((sum, r) => sum + r.count, 0);
-  return { perSecond: best * 1000, hitRate: hits / count };
 }
 
 function sizeOnDisk(target: string): number {
@@ -143,7 +194,8 @@ const MiB = 2 ** 20;
 const fixed = (n: number, digits = 1): string => n.toFixed(digits);
 const rate = (n: number): string => (n >= 1e6 ? `${fixed(n / 1e6, 2)} M/s` : n >= 1e3 ? `${fixed(n / 1e3, 1)} k/s` : `${fixed(n, 0)} /s`);
 
-function report(scenario: Scenario, bytes: number, empty: Measurement, engine: Measurement, naive: Measurement): string {
+function report(scenario: Scenario, bytes: number, empty: MemoryMeasurement, engine: MemoryMeasurement, naive: MemoryMeasurement, lookups: LookupMeasurement): string {
+  const heap = (m: MemoryMeasurement): number => m.heapUsed + m.external;
   const lines = [
     `\n### ${scenario.name}: ${engine.records.toLocaleString('en')} records from ${scenario.feeds.length} feed(s), ${fixed(bytes / MiB)} MiB on disk\n`,
     '| | engine | naive Map | engine / naive |',
@@ -152,12 +204,11 @@ function report(scenario: Scenario, bytes: number, empty: Measurement, engine: M
     `| RSS after load | ${fixed(engine.rss / MiB)} MiB | ${fixed(naive.rss / MiB)} MiB | ${fixed(engine.rss / naive.rss, 2)}× |`,
     `| RSS ÷ feed size on disk | ${fixed(engine.rss / bytes, 2)}× | ${fixed(naive.rss / bytes, 2)}× | |`,
     `| (RSS − empty process ${fixed(empty.rss / MiB)} MiB) ÷ size on disk | ${fixed((engine.rss - empty.rss) / bytes, 2)}× | ${fixed((naive.rss - empty.rss) / bytes, 2)}× | |`,
-    `| JS heap + external (typed arrays, buffers) after load | ${fixed((engine.heapUsed + engine.external) / MiB)} MiB | ${fixed((naive.heapUsed + naive.external) / MiB)} MiB | ${fixed((engine.heapUsed + engine.external) / (naive.heapUsed + naive.external), 2)}× |`,
+    `| JS heap + external memory (typed arrays) after load | ${fixed(heap(engine) / MiB)} MiB | ${fixed(heap(naive) / MiB)} MiB | ${fixed(heap(engine) / heap(naive), 2)}× |`,
   ];
-  for (const lookup of engine.lookups) {
-    const base = naive.lookups.find((l) => l.name === lookup.name)!;
-    const hits = lookup.hitRate === base.hitRate ? `hits ${fixed(lookup.hitRate * 100, 0)}%` : `hits ${fixed(lookup.hitRate * 100, 0)}% vs ${fixed(base.hitRate * 100, 0)}%`;
-    lines.push(`| lookups: ${lookup.name} (${hits}) | ${rate(lookup.perSecond)} | ${rate(base.perSecond)} | ${fixed(lookup.perSecond / base.perSecond, 1)}× |`);
+  for (const { name, engine: e, naive: n } of lookups) {
+    const hits = Math.abs(e.hitRate - n.hitRate) < 0.005 ? `hits ${fixed(e.hitRate * 100, 0)}%` : `hits ${fixed(e.hitRate * 100, 0)}% vs ${fixed(n.hitRate * 100, 0)}%`;
+    lines.push(`| lookups: ${name} (${hits}) | ${rate(e.perSecond)} | ${rate(n.perSecond)} | ${fixed(e.perSecond / n.perSecond, 1)}× |`);
   }
   return `${lines.join('\n')}\n`;
 }

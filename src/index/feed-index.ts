@@ -48,7 +48,7 @@ export class FeedIndex {
     switch (query.kind) {
       case 'ip':
         t.ip.collect(query.ip, feed, out);
-        if (query.ip.port < 0 && t.url.size > 0) t.url.collectHost(query.ipHostText(), feed, out);
+        if (query.ip.port < 0) t.url.collectBareHost(query.ipHostText, feed, out);
         return;
       case 'hash':
         t.hash.collect(query.hashType, query.hashWords, feed, out);

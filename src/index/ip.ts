@@ -11,15 +11,33 @@ import { FeedStrings, KeyedRecords } from './records.js';
 import { IpAddress, formatIp, parseIpIndicator } from './ip-address.js';
 import { WordTable } from './word-table.js';
 
-/** One hash table of keys of the same shape (same version, prefix length, with or without port). */
+/**
+ * One hash table of keys of the same shape (same version, prefix length, with or without port), with a bitmap
+ * of the top 16 bits of its keys: most probes of a sparse range table stop at one bit, without hashing.
+ */
 class AddressTable {
   readonly keys: WordTable;
   readonly records: KeyedRecords;
+  private readonly top16 = new Uint8Array(8192);
 
   constructor(strings: FeedStrings, readonly version: 4 | 6, readonly prefix: number, readonly withPort: boolean) {
     const addressWords = version === 4 ? 1 : 4;
     this.keys = new WordTable(addressWords + (withPort ? 1 : 0));
     this.records = new KeyedRecords(strings, (id) => this.render(id));
+  }
+
+  /** Interns the key in `words` (the first word's top 16 bits are noted in the bitmap). */
+  intern(words: Uint32Array): number {
+    const top = words[0]! >>> 16;
+    this.top16[top >>> 3]! |= 1 << (top & 7);
+    return this.keys.intern(words);
+  }
+
+  /** The id of the key in `words`, or -1. */
+  find(words: Uint32Array): number {
+    const top = words[0]! >>> 16;
+    if ((this.top16[top >>> 3]! & (1 << (top & 7))) === 0) return -1;
+    return this.keys.find(words);
   }
 
   render(id: number): string {
@@ -34,7 +52,7 @@ class AddressTable {
   }
 
   get memoryBytes(): number {
-    return this.keys.memoryBytes + this.records.memoryBytes;
+    return this.keys.memoryBytes + this.records.memoryBytes + this.top16.byteLength;
   }
 }
 
@@ -63,7 +81,7 @@ export class IpIndex {
     if (!parseIpIndicator(indicator.trim(), parsed)) return 'not an IP address, CIDR range or ip:port';
     const table = this.tableFor(parsed);
     const key = keyWords(parsed, scratch);
-    const id = table.keys.intern(key);
+    const id = table.intern(key);
     table.records.add(id, table.render(id), indicator, category, context);
     return undefined;
   }
@@ -77,14 +95,14 @@ export class IpIndex {
     const tables = query.version === 4 ? this.v4 : this.v6;
     for (const table of tables) {
       maskInto(query, table.prefix, scratch);
-      const id = table.keys.find(scratch);
+      const id = table.find(scratch);
       if (id >= 0) table.records.emit(id, 'ip', feed, out);
     }
     if (query.port < 0) return;
     const portTable = query.version === 4 ? this.v4Port : this.v6Port;
     if (portTable === undefined) return;
     const key = keyWords(query, scratch);
-    const id = portTable.keys.find(key);
+    const id = portTable.find(key);
     if (id >= 0) portTable.records.emit(id, 'ip', feed, out);
   }
 

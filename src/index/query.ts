@@ -28,13 +28,13 @@ export class ParsedQuery {
   }
 
   /** The canonical host text of the IP query, as a bare-host URL entry would hold it (computed once a query). */
-  ipHostText(): string {
+  readonly ipHostText = (): string => {
     if (this.hostText === undefined) {
       const address = formatIp(this.ip.version, this.ip.words, this.ip.version === 4 ? 32 : 128, -1);
       this.hostText = this.ip.version === 4 ? address : `[${address}]`;
     }
     return this.hostText;
-  }
+  };
 }
 
 /** Fills `into` from a query; `kind` is 'none' when the value cannot be of that type. */

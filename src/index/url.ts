@@ -71,6 +71,8 @@ class UrlTable {
 export class UrlIndex {
   private readonly exact: UrlTable;
   private readonly masks: MaskIndex;
+  /** Some exact entry is a bare IP host (`1.2.3.4`, `[2001:db8::1]`): only then do IP queries look here. */
+  private hasIpHosts = false;
 
   constructor(strings: FeedStrings) {
     this.exact = new UrlTable(strings);
@@ -91,6 +93,7 @@ export class UrlIndex {
       case 'invalid':
         return entry.reason;
       case 'exact':
+        if (/^(\d+\.\d+\.\d+\.\d+|\[[\da-f:.]+\])$/.test(entry.key)) this.hasIpHosts = true;
         this.exact.add(entry.key, indicator, category, context);
         return undefined;
       case 'mask':
@@ -111,9 +114,14 @@ export class UrlIndex {
     this.masks.collect(url, end, feed, out);
   }
 
-  /** Matches a bare host (a domain or IP query) against bare-host entries and masks. */
+  /** Matches a domain query against bare-host entries and masks. */
   collectHost(host: string, feed: string, out: Match[]): void {
     this.exact.collect(host, 0, host.length, feed, out);
     this.masks.collect(host, host.length, feed, out);
+  }
+
+  /** Matches an IP query against bare-host entries only (one probe: IP lookups are the hot path). */
+  collectBareHost(host: () => string, feed: string, out: Match[]): void {
+    if (this.hasIpHosts) this.exact.collect(host(), 0, host().length, feed, out);
   }
 }
