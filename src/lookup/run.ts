@@ -19,6 +19,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { LookupConfig } from './config.js';
 import { formatAddress } from './config.js';
 import { Dispatcher, type Request } from './dispatcher.js';
+import { Fifo } from './fifo.js';
 import { formatKv } from './kv.js';
 import { contextPairs, type Detection } from './reply.js';
 import { INPUT_FIELDS, isInputField, prepareValue, type InputField } from './values.js';
@@ -37,6 +38,8 @@ export interface RunOptions {
   config: LookupConfig;
   /** One line each, without line end (stderr → Splunk's search.log). */
   log: (line: string) => void;
+  /** Input reading pauses while this many rows wait for answers (memory stays bounded on huge inputs). */
+  maxPendingRows?: number;
 }
 
 export interface RunResult {
@@ -89,8 +92,9 @@ export async function runLookup(opts: RunOptions): Promise<RunResult> {
   const failReasons = new Map<string, number>();
   const entries = new Map<string, Entry>();
   const byRequest = new Map<number, Entry>();
-  const rows: PendingRow[] = [];
-  let rowHead = 0;
+  const rows = new Fifo<PendingRow>();
+  const maxPendingRows = opts.maxPendingRows ?? 100_000;
+  let resumeInput: (() => void) | undefined;
   let header: string[] | undefined;
   let columns: Columns | undefined;
 
@@ -133,15 +137,15 @@ export async function runLookup(opts: RunOptions): Promise<RunResult> {
 
   /** Writes every leading row whose values are all answered (or failed). */
   const flush = (): void => {
-    while (rowHead < rows.length) {
-      const p = rows[rowHead]!;
-      if (p.lookups.some(({ entry }) => entry.detections === undefined && !entry.failed)) return;
+    for (let p = rows.peek(); p !== undefined; p = rows.peek()) {
+      if (p.lookups.some(({ entry }) => entry.detections === undefined && !entry.failed)) break;
       fill(p);
-      rows[rowHead++] = undefined as unknown as PendingRow;
+      rows.shift();
     }
-    if (rowHead > 4096 && rowHead * 2 > rows.length) {
-      rows.splice(0, rowHead);
-      rowHead = 0;
+    if (resumeInput && rows.length <= maxPendingRows / 2) {
+      const resume = resumeInput;
+      resumeInput = undefined;
+      resume();
     }
   };
 
@@ -208,7 +212,8 @@ export async function runLookup(opts: RunOptions): Promise<RunResult> {
         continue;
       }
       onRow(record);
-      if (rows.length - rowHead === 1) flush();
+      if (rows.length === 1) flush();
+      if (rows.length >= maxPendingRows) await new Promise<void>((resolve) => (resumeInput = resolve));
     }
   } catch (err) {
     if (err instanceof UsageError) inputError = err.message;
