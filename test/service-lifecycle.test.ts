@@ -155,3 +155,40 @@ it('connection limit, allowed clients and idle timeout close connections; the se
     await service.close();
   }
 });
+
+it('an old feed file is reported outdated once; --feed-refresh re-reads unchanged feeds', async () => {
+  const oldFeed = path.join(tmp, 'old.txt');
+  fs.writeFileSync(oldFeed, ipsumIps.slice(0, 10).map((ip) => `${ip}\t1\n`).join(''));
+  const hoursAgo = 100;
+  const then = new Date(Date.now() - hoursAgo * 3_600_000);
+  fs.utimesSync(oldFeed, then, then);
+  const log: string[] = [];
+  const service = await startService({
+    config: loadServiceConfig(),
+    listen: { host: '127.0.0.1', port: 0 },
+    replyOnly: true,
+    spoolDir: path.join(tmp, 'spool'),
+    feedRefreshMs: 100,
+    feeds: [
+      { path: oldFeed, format: 'ipsum', role: 'feed', outdatedAlertHours: 48 },
+      { path: smallIpsum, format: 'ipsum', name: 'fresh', role: 'feed', outdatedAlertHours: 48 },
+    ],
+    log: (m) => log.push(m),
+  });
+  try {
+    const status = service.feeds.status();
+    expect(status.find((f) => f.feed === 'old')).toMatchObject({ status: 'outdated', records: 10 });
+    expect(Math.floor(status.find((f) => f.feed === 'old')!.ageHours)).toBe(hoursAgo);
+    expect(status.find((f) => f.feed === 'fresh')).toMatchObject({ status: 'ok', records: 2000 });
+    service.feeds.status();
+    const outdated = log.filter((l) => l.includes('alert=KL_ALERT_OutdatedFeed'));
+    expect(outdated).toEqual([expect.stringContaining(`alert=KL_ALERT_OutdatedFeed feed=old age_hours=${hoursAgo}`)]);
+    // Unchanged files, re-read by the refresh interval: UpdatedFeed again for both.
+    await waitFor(() => log.filter((l) => l.includes('alert=KL_ALERT_UpdatedFeed feed=old')).length >= 2, 'a periodic re-read');
+    // The same old version re-read is not outdated news again.
+    service.feeds.status();
+    expect(log.filter((l) => l.includes('alert=KL_ALERT_OutdatedFeed')).length).toBe(1);
+  } finally {
+    await service.close();
+  }
+});

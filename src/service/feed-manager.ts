@@ -152,9 +152,10 @@ export class FeedManager {
           if (this.closed || this.entries.get(entry.name) !== entry) return;
           this.matcher.setFeed(index);
           entry.report = report;
+          // A new version may be outdated again (alert again); a re-read of the same file is not news.
+          if (stat.mtimeMs !== entry.mtimeMs) entry.outdatedRaised = false;
           entry.mtimeMs = stat.mtimeMs;
           entry.failed = null;
-          entry.outdatedRaised = false;
           const skipped = report.skipped > 0 ? `, ${report.skipped} skipped` : '';
           // At start-up the service prints one summary line instead.
           if (!strict) this.log(`feed ${entry.name}: loaded ${report.records} records (${report.format}${skipped}) in ${report.millis} ms`);
