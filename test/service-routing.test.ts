@@ -99,3 +99,28 @@ it('the connection address selects per-source rules (sourceId and the source reg
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+it('listens and sends output over IPv6 loopback', async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'feedtrace-route-'));
+  const feed = path.join(tmp, 'ipsum.txt');
+  fs.writeFileSync(feed, ips.map((ip) => `${ip}\t2\n`).join(''));
+  const output = new LineReceiver();
+  const service = await startService({
+    config: loadServiceConfig(),
+    listen: { host: '::1', port: 0 },
+    output: { host: '::1', port: await output.start(0, '::1') },
+    spoolDir: path.join(tmp, 'spool'),
+    feeds: [{ path: feed, format: 'ipsum', role: 'feed', outdatedAlertHours: 0 }],
+  });
+  try {
+    expect(service.address.host).toBe('::1');
+    const c = await LineClient.connect(service.address.port, '::1');
+    await c.write(`ip=${ips[4]} ip=2001:db8::1\n`);
+    await waitFor(() => output.lines.some((l) => l.includes(`matchedIndicator=${ips[4]}`)), 'the detection over IPv6');
+    c.end();
+  } finally {
+    await service.close();
+    await output.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});

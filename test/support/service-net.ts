@@ -19,7 +19,7 @@ export class LineReceiver {
   private partial = '';
   port = 0;
 
-  async start(port = this.port): Promise<number> {
+  async start(port = this.port, host = '127.0.0.1'): Promise<number> {
     const server = net.createServer((socket) => {
       this.connections++;
       this.sockets.add(socket);
@@ -34,7 +34,7 @@ export class LineReceiver {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
+      server.listen(port, host, () => resolve());
     });
     this.server = server;
     this.port = (server.address() as net.AddressInfo).port;
