@@ -173,6 +173,13 @@ describe('feedtrace lookup and feedtrace check against the real service', () => 
     expect(lines[1]).toMatch(/^feed\s+indicator\s+status$/);
     expect(lines).toContainEqual(expect.stringMatching(/^IP_Reputation_Data_Feed\s+192\.0\.2\.0\s+FALSE$/));
     expect(lines.at(-1)).toMatch(new RegExp(`^ipsum\\s+${ip.replace(/\./g, '\\.')}\\s+OK \\(\\S+\\)$`));
+    // The service's own feeds: the first plain indicator of each must come back from that feed.
+    const feeds = await runWithInput(process.execPath, [cliBundle, 'check', '--no-builtin', '--service', `127.0.0.1:${service.port}`, ...FEEDS], '');
+    expect(feeds.stderr).toBe('');
+    expect(feeds.code).toBe(0);
+    const feedLines = feeds.stdout.trimEnd().split('\n').slice(2);
+    expect(feedLines.map((l) => l.split(/\s+/)[0])).toEqual(['ipsum', 'urlhaus-filter-online', 'month', 'zeus']);
+    for (const l of feedLines) expect(l).toMatch(/\sOK \(\S+\)$/);
     const miss = await runWithInput(process.execPath, [cliBundle, 'check', '--no-builtin', '--service', `127.0.0.1:${service.port}`, '--indicator', 'ipsum=192.0.2.123'], '');
     expect(miss.code).toBe(1);
     expect(miss.stdout).toMatch(/ipsum\s+192\.0\.2\.123\s+FALSE/);

@@ -2,11 +2,15 @@
  * `feedtrace check`: the self-test of Kaspersky's `klsearch verification`, per configured service:
  * PING (`X-KF-ReplyBackPING` → `PONG`), then one verification indicator per feed through the same lookup path
  * as the Splunk script. Indicators: Kaspersky's published test records (one per feed of the built-in catalog,
- * which real Kaspersky feeds always contain) plus any given as FEED=VALUE for other feeds.
+ * which real Kaspersky feeds always contain), the first plain indicator of each feed file the service was given
+ * (`--feed`, as `feedtrace serve` takes it: the service does not list its feeds on the wire), and any given as
+ * FEED=VALUE.
  */
 import net from 'node:net';
 import { isIP } from 'node:net';
 import { KASPERSKY_FEEDS } from '../feeds/catalog.js';
+import { defaultFeedName, loadFeed, parseFeedArg } from '../feeds/load.js';
+import type { FeedRecord } from '../types.js';
 import { formatAddress, type LookupConfig, type ServiceAddress } from './config.js';
 import { Dispatcher } from './dispatcher.js';
 import { prepareValue, type InputField } from './values.js';
@@ -16,6 +20,10 @@ export interface VerificationIndicator {
   indicator: string;
   /** Given by the user: a miss is then a failure, not just a feed that is not loaded. */
   required: boolean;
+  /** The feed name detections must carry (when they carry one) to count as OK. */
+  expectFeed?: string;
+  /** The input field to ask as; told from the indicator when absent. */
+  field?: InputField;
 }
 
 /** OK: a detection came back. FALSE: answered without one (the feed is not loaded). ERROR: no answer. */
@@ -42,6 +50,29 @@ export function parseIndicatorOption(text: string): VerificationIndicator {
   const eq = text.indexOf('=');
   if (eq <= 0 || eq === text.length - 1) throw new Error(`--indicator "${text}": expected FEED=VALUE`);
   return { feed: text.slice(0, eq), indicator: text.slice(eq + 1), required: true };
+}
+
+/** An indicator the lookup can ask about as it is: no CIDR, `ip:port`, mask or wildcard. */
+function plain(record: FeedRecord): boolean {
+  if (record.type === 'ip') return isIP(record.indicator) !== 0;
+  if (record.type === 'url' || record.type === 'domain') return !/[*?\s^$|]/.test(record.indicator);
+  return true;
+}
+
+/** The first plain indicator of each feed (`[FORMAT:]PATH`), to be found under that feed's name. */
+export async function feedIndicators(feedArgs: string[]): Promise<VerificationIndicator[]> {
+  const out: VerificationIndicator[] = [];
+  for (const arg of feedArgs) {
+    const source = parseFeedArg(arg);
+    let first: FeedRecord | undefined;
+    const report = await loadFeed(source, (record) => {
+      if (first === undefined && plain(record)) first = record;
+    });
+    if (first === undefined) throw new Error(`--feed ${arg}: no indicator the lookup can ask about as it is (${report.records} records)`);
+    const feed = source.name ?? defaultFeedName(source.path);
+    out.push({ feed, indicator: first.indicator, required: true, expectFeed: feed, field: first.type });
+  }
+  return out;
 }
 
 /** The input field a bare indicator belongs to (Kaspersky's list mixes URLs, IPs and hashes). */
@@ -85,15 +116,18 @@ async function verify(config: LookupConfig, address: ServiceAddress, indicators:
   const dispatcher = new Dispatcher({ ...config, services: [address], connections: 1, retries: 0 }, {
     answered(request, detections) {
       const row = byRequest.get(request.id)!;
-      row.status = detections.length > 0 ? 'OK' : 'FALSE';
-      row.detail = detections.map((d) => d.get('category') ?? '').join(',');
+      const fromFeed = row.expectFeed === undefined ? detections : detections.filter((d) => (d.get('feed') ?? row.expectFeed) === row.expectFeed);
+      row.status = fromFeed.length > 0 ? 'OK' : 'FALSE';
+      row.detail = fromFeed.length > 0 || detections.length === 0
+        ? fromFeed.map((d) => d.get('category') ?? '').join(',')
+        : `matched only by ${[...new Set(detections.map((d) => d.get('feed')))].join(',')}`;
     },
     failed(request, reason) {
       byRequest.get(request.id)!.detail = reason;
     },
   });
   for (const row of rows) {
-    const prepared = prepareValue(fieldOf(row.indicator), row.indicator);
+    const prepared = prepareValue(row.field ?? fieldOf(row.indicator), row.indicator);
     if (!prepared.ok || !config.pattern.has(prepared.type)) {
       row.detail = prepared.ok ? `the pattern has no placeholder for ${prepared.type}` : prepared.reason;
       continue;
