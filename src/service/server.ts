@@ -85,6 +85,7 @@ interface Connection {
   /** Replies of the chunk being processed (ReplyBack), written at once after it. */
   reply: string;
   paused: boolean;
+  warnedNoOutput: boolean;
 }
 
 /** The default spool directory when neither a config file nor `--spool` names one: per output target, under the OS temp dir. */
@@ -207,6 +208,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       flags: head.flags,
       reply: '',
       paused: false,
+      warnedNoOutput: false,
       framer: new LineFramer(
         { maxLineBytes: config.input.maxLineBytes, eventDelimiter: config.input.eventDelimiter },
         (event) => processEvent(conn, event),
@@ -267,7 +269,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     stats.processedEvents++;
     if (counted) stats.events++;
     const extraction = extractor.extract(event, conn.ip);
-    const output = config.output;
+    const formats = config.output;
     const date = new Date();
     let lines = '';
     let sent = 0;
@@ -278,7 +280,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       for (const q of extraction.queries) {
         const matches = matcher.match(q.type, q.value);
         for (const match of matches) {
-          lines += renderDetection(output, {
+          lines += renderDetection(formats, {
             date,
             match,
             matchedValue: q.value,
@@ -300,18 +302,24 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     }
     // ReplyBack + X-KF-SendFinishedEvent: one finished event per event, also when nothing matched (a lookup
     // client waits for it). Elsewhere: when the flag was sent alone, or FinishedEventFormat is enabled.
-    const finished = flags.replyBack ? flags.sendFinishedEvent : flags.sendFinishedEvent || output.finishedEventFormat.enabled;
+    const finished = flags.replyBack ? flags.sendFinishedEvent : flags.sendFinishedEvent || formats.finishedEventFormat.enabled;
     if (finished) {
-      lines += renderFinished(output, { date, sentEvents: sent, totals: totals ?? new Map(), values: extraction?.values ?? new Map() });
+      lines += renderFinished(formats, { date, sentEvents: sent, totals: totals ?? new Map(), values: extraction?.values ?? new Map() });
       lines += '\n';
     }
     if (lines.length === 0) return;
     if (flags.replyBack) conn.reply += lines;
-    else if (output) sendOutput(lines);
+    else sendOutput(lines, conn);
   }
 
-  function sendOutput(lines: string): void {
-    if (!output) return;
+  function sendOutput(lines: string, conn: Connection): void {
+    if (!output) {
+      if (!conn.warnedNoOutput) {
+        conn.warnedNoOutput = true;
+        log(`connection from ${conn.ip}: no X-KF-ReplyBack and no output connection (--reply-only): its detections are not sent anywhere`);
+      }
+      return;
+    }
     // One output line per entry keeps the queue's line counts (spool_events) right.
     let start = 0;
     for (let nl = lines.indexOf('\n'); nl !== -1; nl = lines.indexOf('\n', start)) {
