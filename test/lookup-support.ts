@@ -36,6 +36,8 @@ export interface PeerOptions {
   noFinished?: boolean;
   /** On the first connection only, close after writing half of the answer to this many-th line (1-based). */
   closeMidAnswerAt?: number;
+  /** On every connection, close after writing half of the answer to every line whose number is a multiple of this. */
+  closeEvery?: number;
 }
 
 export interface Peer {
@@ -89,12 +91,12 @@ export async function startPeer(opts: PeerOptions): Promise<Peer> {
         buffer = buffer.slice(nl + 1);
         peer.lines++;
         const n = ++linesHere;
-        chain = chain.then(() => answer(socket, line, index === 0 ? n : 0));
+        chain = chain.then(() => answer(socket, line, n, index === 0));
       }
     });
   });
   let closed = false;
-  const answer = async (socket: net.Socket, line: string, n: number): Promise<void> => {
+  const answer = async (socket: net.Socket, line: string, n: number, firstConnection: boolean): Promise<void> => {
     if (opts.hang || closed || socket.destroyed) return;
     if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
     if (closed || socket.destroyed) return;
@@ -110,7 +112,7 @@ export async function startPeer(opts: PeerOptions): Promise<Peer> {
     }
     const totals = hits.map((h) => `${h.category}:1;`).join('');
     if (!opts.noFinished) text += `${lead}${date} type=LookupFinished sent_events=${hits.length} total=${totals}\n`;
-    if (opts.closeMidAnswerAt === n) {
+    if ((firstConnection && opts.closeMidAnswerAt === n) || (opts.closeEvery !== undefined && n % opts.closeEvery === 0)) {
       socket.write(text.slice(0, Math.max(1, Math.floor(text.length / 2))));
       socket.destroy();
       return;

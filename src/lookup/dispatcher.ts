@@ -7,7 +7,8 @@
  *   request of its connection, or to the request whose id it echoes when the service echoes ids.
  * - A request counts as answered only when its finished line arrives; its detections are kept until then, so a
  *   connection that fails mid-answer loses nothing and duplicates nothing: its unanswered requests go back to
- *   the queue (up to `retries` times each) and another connection, possibly of another service, takes them.
+ *   the queue and another connection, possibly of another service, takes them. The oldest of them is blamed;
+ *   a request blamed more than `retries` times is given up (a value that kills the service cannot loop).
  * - Connections pull from one shared queue, so faster services take more; a service that refuses, fails more
  *   than `retries` times, or hangs for `request_timeout` is left out for the rest of the run.
  * - An overall deadline fails whatever is still unanswered.
@@ -26,7 +27,8 @@ export interface Request {
   readonly id: number;
   /** The request line without id and line end. */
   readonly line: string;
-  attempts: number;
+  /** Connection failures this request was blamed for (it was the oldest unanswered one). */
+  failures: number;
   /** Detections received so far, kept until the finished line arrives. */
   partial: Detection[];
   done: boolean;
@@ -101,7 +103,7 @@ export class Dispatcher {
   /** Queues one request line; answers come through the handlers. */
   submit(line: string): Request {
     if (this.ended) throw new Error('submit after close');
-    const request: Request = { id: this.nextId++, line, attempts: 0, partial: [], done: false };
+    const request: Request = { id: this.nextId++, line, failures: 0, partial: [], done: false };
     this.queue.push(request);
     this.summary.sent++;
     if (!this.deadline && !this.expired) {
@@ -199,7 +201,6 @@ export class Dispatcher {
     for (let i = 0; i < room; i++) {
       const r = this.take();
       if (!r) break;
-      r.attempts++;
       conn.inFlight.push(r);
       if (this.config.requestIds) {
         conn.byId.set(r.id, r);
@@ -295,11 +296,13 @@ export class Dispatcher {
     service.conns.delete(conn);
     const orphans = conn.inFlight.drain();
     const hadWork = orphans.length > 0;
-    for (const r of orphans) {
+    // Only the oldest unanswered request is to blame (the one being answered, or the first one unanswered);
+    // the others behind it are sent again without counting against them.
+    orphans.forEach((r, i) => {
       r.partial = [];
-      if (r.attempts > this.config.retries) this.giveUp(r, `${service.label}: ${reason}`);
+      if (i === 0 && ++r.failures > this.config.retries) this.giveUp(r, `${service.label}: ${reason}`);
       else this.retry.push(r);
-    }
+    });
     // A connection closed by us or idle at the end is no failure of the service.
     if (hadWork || !conn.connected) {
       service.failures++;
