@@ -6,7 +6,7 @@
  */
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { writeFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cliBundle } from './support/paths.js';
 import { closedPort, FIELDS, makeApp, runWithInput, startPeer, type Peer, type PeerAnswer, type TempApp } from './lookup-support.js';
@@ -360,6 +360,13 @@ describe('launcher', () => {
       const old = await runWithInput('/bin/sh', [a.launcher, 'ip'], '', { PATH: toolsOnly(path.join(a.dir, 'empty-path')), SPLUNK_HOME: splunk });
       expect(old.code).toBe(1);
       expect(old.stderr).toContain(`${splunk}/bin/node is Node.js 8, too old;`);
+
+      // A Splunk whose node is recent enough is used when nothing is configured and nothing is on PATH.
+      const goodSplunk = path.join(a.dir, 'splunk10');
+      mkdirSync(path.join(goodSplunk, 'bin'), { recursive: true });
+      symlinkSync(nodeBin, path.join(goodSplunk, 'bin', 'node'));
+      const viaSplunk = await runWithInput('/bin/sh', [a.launcher, 'ip', 'category'], 'ip,category\n', { PATH: toolsOnly(path.join(a.dir, 'empty-path')), SPLUNK_HOME: goodSplunk });
+      expect([viaSplunk.code, viaSplunk.stdout, viaSplunk.stderr]).toEqual([0, 'ip,category\r\n', '']);
 
       writeFileSync(path.join(a.dir, 'local', 'feedtrace.conf'), `[runtime]\nnode_path = ${path.join(splunk, 'bin', 'node')}\n`);
       const badConf = await runWithInput('/bin/sh', [a.launcher, 'ip'], '', { PATH: '/usr/bin:/bin' });
