@@ -252,7 +252,12 @@ export class OutputConnection extends EventEmitter {
     this.socket = socket;
     this.inflight = [];
     socket.setNoDelay(true);
+    // A receiver host that drops SYNs would otherwise hold us for the kernel's two minutes of retries.
+    socket.setTimeout(Math.max(1000, this.options.retryTimeoutMs), () => {
+      if (!this.connected) socket.destroy(new Error('connect timed out'));
+    });
     socket.on('connect', () => {
+      socket.setTimeout(0);
       this.connected = true;
       this.connects++;
       if (this.failures > 0 || this.receiverDown) this.log(`${this.options.name}: connected to ${host}:${port}`);
@@ -263,8 +268,10 @@ export class OutputConnection extends EventEmitter {
     socket.on('drain', () => this.pump());
     socket.on('data', () => {}); // a receiver has nothing to say; read so its bytes do not pile up
     socket.on('end', () => {
-      // The receiver is going away: stop writing, half-close, let it read what is already on the wire.
+      // The receiver is going away: stop writing, half-close, let it read what is already on the wire. Once our
+      // side is flushed, close for good (a receiver that never closes its side must not hold the reconnect up).
       this.connected = false;
+      socket.once('finish', () => socket.destroy());
       socket.end();
     });
     socket.on('error', (err) => {
