@@ -347,7 +347,8 @@ describe('launcher', () => {
       chmodSync(wrapper, 0o755);
       mkdirSync(path.join(a.dir, 'local'));
       writeFileSync(path.join(a.dir, 'local', 'feedtrace.conf'), `[runtime]\nnode_path = ${wrapper}\n`);
-      const viaConf = await runWithInput('/bin/sh', [a.launcher, 'ip', 'category'], 'ip,category\n', { PATH: '/usr/bin:/bin' });
+      // An empty PATH: the launcher reads feedtrace.conf with shell built-ins alone.
+      const viaConf = await runWithInput('/bin/sh', [a.launcher, 'ip', 'category'], 'ip,category\n', { PATH: toolsOnly(path.join(a.dir, 'empty-path')) });
       expect(viaConf.code).toBe(0);
       expect(viaConf.stdout).toBe('ip,category\r\n');
       expect(viaConf.stderr).toBe('used-wrapper\n');
