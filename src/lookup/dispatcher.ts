@@ -39,14 +39,6 @@ export interface DispatchHandlers {
   failed(request: Request, reason: string): void;
 }
 
-export interface DispatchSummary {
-  sent: number;
-  answered: number;
-  failed: number;
-  /** One line per service that was left out, with why. */
-  serviceErrors: string[];
-}
-
 interface Service {
   address: ServiceAddress;
   label: string;
@@ -88,8 +80,7 @@ export class Dispatcher {
   private nextId = 1;
   /** Set once the deadline passed: later requests fail at once. */
   private expired: string | undefined;
-  private resolveDone: ((s: DispatchSummary) => void) | undefined;
-  private readonly summary: DispatchSummary = { sent: 0, answered: 0, failed: 0, serviceErrors: [] };
+  private resolveDone: (() => void) | undefined;
 
   constructor(
     private readonly config: LookupConfig,
@@ -105,7 +96,6 @@ export class Dispatcher {
     if (this.ended) throw new Error('submit after close');
     const request: Request = { id: this.nextId++, line, failures: 0, partial: [], done: false };
     this.queue.push(request);
-    this.summary.sent++;
     if (!this.deadline && !this.expired) {
       this.deadline = setTimeout(() => this.failAll(`no answer within the deadline of ${this.config.deadlineMs / 1000} s`), this.config.deadlineMs);
     }
@@ -114,9 +104,9 @@ export class Dispatcher {
   }
 
   /** No more requests; resolves once every request is answered or failed, with every connection closed. */
-  close(): Promise<DispatchSummary> {
+  close(): Promise<void> {
     this.ended = true;
-    const done = new Promise<DispatchSummary>((resolve) => (this.resolveDone = resolve));
+    const done = new Promise<void>((resolve) => (this.resolveDone = resolve));
     this.checkDone();
     return done;
   }
@@ -273,7 +263,6 @@ export class Dispatcher {
   private complete(request: Request): void {
     if (request.done) return;
     request.done = true;
-    this.summary.answered++;
     const detections = request.partial;
     request.partial = [];
     this.handlers.answered(request, detections);
@@ -283,7 +272,6 @@ export class Dispatcher {
     if (request.done) return;
     request.done = true;
     request.partial = [];
-    this.summary.failed++;
     this.handlers.failed(request, reason);
   }
 
@@ -311,7 +299,6 @@ export class Dispatcher {
       if (!service.down && (refusedAtStart || service.failures > this.config.retries)) {
         service.down = true;
         for (const other of [...service.conns]) this.fail(other, reason);
-        this.summary.serviceErrors.push(`${service.label}: ${reason}`);
       }
     }
     if (!this.finished) this.schedulePump();
@@ -336,7 +323,6 @@ export class Dispatcher {
       }
     }
     for (let r = this.take(); r; r = this.take()) this.giveUp(r, reason);
-    if (!this.summary.serviceErrors.includes(reason)) this.summary.serviceErrors.push(reason);
     this.checkDone();
   }
 
@@ -353,7 +339,7 @@ export class Dispatcher {
       }
       s.conns.clear();
     }
-    this.resolveDone?.(this.summary);
+    this.resolveDone?.();
   }
 }
 
