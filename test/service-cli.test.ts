@@ -157,3 +157,16 @@ it('serve refuses a spool directory that another running service uses', async ()
   expect(await first.exit).toBe(0);
   expect(fs.existsSync(path.join(spool, 'lock'))).toBe(false);
 });
+
+it('serve exits with the reason when its listen address is taken', async () => {
+  const blocker = new LineReceiver();
+  const port = await blocker.start(0);
+  const child = spawn(process.execPath, [cliBundle, 'serve', '--listen', `127.0.0.1:${port}`, '--output', '127.0.0.1:9', '--spool', path.join(tmp, 'spool-taken')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  expect(code).toBe(1);
+  expect(err).toContain(`cannot listen on 127.0.0.1:${port}`);
+  expect(err).toContain('EADDRINUSE');
+  await blocker.stop();
+});

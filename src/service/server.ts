@@ -156,25 +156,33 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   // Feeds.
   const feeds = new FeedManager(matcher, alerts, { refreshMs: options.feedRefreshMs, pollMs: options.feedPollMs, log });
   const allFeeds = (c: ServiceConfig): ServiceFeed[] => [...c.feeds, ...(options.feeds ?? [])];
-  try {
-    await feeds.setFeeds(allFeeds(config), true);
-  } catch (error) {
+  const abandon = async (error: unknown): Promise<never> => {
+    // Start-up failed: release what was opened (spool locks, reconnect timers) so the caller can exit.
     feeds.close();
     await Promise.all([output?.close(100), alertOutput !== output ? alertOutput?.close(100) : undefined]);
     throw error;
+  };
+  try {
+    await feeds.setFeeds(allFeeds(config), true);
+  } catch (error) {
+    await abandon(error);
   }
 
   // Listener.
   const connections = new Set<Connection>();
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => accept(socket));
   const listen = options.listen ?? config.input.listen;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(listen.port, listen.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(listen.port, listen.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    await abandon(new Error(`cannot listen on ${listen.host}:${listen.port}: ${(error as Error).message}`));
+  }
   server.on('error', (err) => log(`listener: ${err.message}`));
   const bound = server.address() as net.AddressInfo;
   const address: HostPort = { host: bound.address, port: bound.port };
