@@ -268,8 +268,8 @@ export class OutputConnection extends EventEmitter {
     socket.on('drain', () => this.pump());
     socket.on('data', () => {}); // a receiver has nothing to say; read so its bytes do not pile up
     socket.on('end', () => {
-      // The receiver is going away: stop writing, half-close, let it read what is already on the wire. Once our
-      // side is flushed, close for good (a receiver that never closes its side must not hold the reconnect up).
+      // The receiver is going away: stop writing, half-close, let it read what is already on the wire; close as
+      // soon as our side is flushed so the reconnect cycle starts.
       this.connected = false;
       socket.once('finish', () => socket.destroy());
       socket.end();
