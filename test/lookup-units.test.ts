@@ -179,6 +179,7 @@ describe('line pattern', () => {
     expect(() => new LinePattern('ip=%IP%\nurl=%URL%')).toThrow(PatternError);
     expect(() => new LinePattern('X-KF-ReplyBack ip=%IP%')).toThrow(PatternError);
     expect(() => new LinePattern('ip=%IP% note=x-kf-savestatistic')).toThrow(PatternError);
+    expect(() => new LinePattern('PING=%IP%')).toThrow(PatternError);
   });
 });
 

@@ -22,6 +22,8 @@ export class LinePattern {
     const text = source.replace(/(\\n|\r?\n)+$/, '');
     if (/[\x00-\x1f\x7f]/.test(text)) throw new PatternError('pattern must be one line without control characters');
     if (/X-KF-/i.test(text)) throw new PatternError('pattern must not contain an X-KF- flag');
+    // The first line follows the flags directly, as CyberTrace's client sends it: `...X-KF-ReplyBackPING` is a ping.
+    if (/^PING/i.test(text)) throw new PatternError('pattern must not start with PING (after the session flags it would read as X-KF-ReplyBackPING)');
     const blank = (s: string): string => s.replace(PLACEHOLDERS, '');
     for (const [type, ph] of Object.entries(PLACEHOLDER) as Array<[WireType, string]>) {
       const at = text.indexOf(ph);
