@@ -134,6 +134,23 @@ describe('lookup script against a CyberTrace-style peer (no request ids)', () =>
   });
 });
 
+describe('request ids', () => {
+  it('pairs answers that come back out of order by the id the service echoes', async () => {
+    const many = Array.from({ length: 2000 }, (_, i) => `10.${i >> 8}.${i & 255}.9`);
+    const hits = new Map(many.filter((_, i) => i % 3 === 0).map((ip) => [ip, [{ category: 'KL_IP_Reputation', matchedIndicator: ip, context: [['n', ip]] as Array<[string, string]> }]]));
+    const p = await startPeer({ answers: hits, echoIds: true, reorder: true });
+    try {
+      const r = await lookup(csv([header, ...many.map((ip) => row({ ip }))]), `127.0.0.1:${p.port}`);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const out = (parse(r.stdout) as string[][]).slice(1);
+      expect(out.map((o) => [o[col('ip')], o[col('matchedIndicator')], o[col('context')]])).toEqual([...hits.keys()].map((ip) => [ip, ip, `n=${ip}`]));
+    } finally {
+      await p.close();
+    }
+  });
+});
+
 describe('hostile values', () => {
   it('cannot inject lines, flags or keys into the protocol', async () => {
     const peer = await startPeer({ answers });

@@ -28,6 +28,8 @@ export interface PeerOptions {
   answers: Map<string, PeerAnswer[]>;
   /** Echo the leading request id as the first word of each answer line (balancer style). */
   echoIds?: boolean;
+  /** Answer the lines of each received chunk in reverse order (a service that reorders; needs echoIds). */
+  reorder?: boolean;
   /** Wait this long before answering each line. */
   delayMs?: number;
   /** Never answer. */
@@ -86,13 +88,15 @@ export async function startPeer(opts: PeerOptions): Promise<Peer> {
         started = true;
       }
       let nl: number;
+      const batch: Array<[string, number]> = [];
       while ((nl = buffer.indexOf('\n')) >= 0) {
         const line = buffer.slice(0, nl).replace(/\r$/, '');
         buffer = buffer.slice(nl + 1);
         peer.lines++;
-        const n = ++linesHere;
-        chain = chain.then(() => answer(socket, line, n, index === 0));
+        batch.push([line, ++linesHere]);
       }
+      if (opts.reorder) batch.reverse();
+      for (const [line, n] of batch) chain = chain.then(() => answer(socket, line, n, index === 0));
     });
   });
   let closed = false;
