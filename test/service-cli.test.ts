@@ -130,6 +130,15 @@ it('replay --reply-back sends a real log and reports the detections the service 
   const code = await new Promise<number | null>((r) => child.on('exit', r));
   expect(code).toBe(0);
   expect(out).toMatch(new RegExp(`^sent ${lines.length} lines, ${fs.statSync(log).size} bytes in [\\d.]+ s \\(\\d+ lines/s\\); detections received ${expected}, finished events ${lines.length}\\n$`));
+
+  // --rate, without --reply-back: every non-empty line is sent, nothing is waited for.
+  const demo = dataset('maltrail-demo-events', 'maltrail_demo_events.log');
+  const demoLines = fs.readFileSync(demo, 'utf8').split('\n').filter((l) => l.replace(/\r/g, '') !== '');
+  const rated = spawn(process.execPath, [cliBundle, 'replay', demo, '--to', `127.0.0.1:${s.port}`, '--rate', '20000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let ratedOut = '';
+  rated.stdout!.on('data', (d: Buffer) => (ratedOut += d.toString()));
+  expect(await new Promise<number | null>((r) => rated.on('exit', r))).toBe(0);
+  expect(ratedOut).toMatch(new RegExp(`^sent ${demoLines.length} lines, \\d+ bytes in [\\d.]+ s \\(\\d+ lines/s\\)\\n$`));
   s.child.kill('SIGTERM');
   expect(await s.exit).toBe(0);
 });
