@@ -31,9 +31,12 @@ export function parseHex(text: string, expectedLength: number, into: Uint32Array
   return true;
 }
 
+/** Two lower-case hex digits per byte value. */
+const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
 function formatHex(words: Uint32Array): string {
   let text = '';
-  for (const word of words) text += word.toString(16).padStart(8, '0');
+  for (const word of words) text += HEX_BYTES[word >>> 24]! + HEX_BYTES[(word >>> 16) & 255]! + HEX_BYTES[(word >>> 8) & 255]! + HEX_BYTES[word & 255]!;
   return text;
 }
 
@@ -68,7 +71,8 @@ export class HashIndex {
     if (!parseHex(text, HEX_LENGTH[type], scratch)) return `not a ${HEX_LENGTH[type]}-digit hex ${type.toUpperCase()}`;
     const table = this.tables[type];
     const id = table.keys.intern(scratch);
-    table.records.add(id, formatHex(table.keys.key(id)), indicator, category, context);
+    // The key's rendering is the lower-case hex the text was parsed from.
+    table.records.add(id, text.toLowerCase(), indicator, category, context);
     return undefined;
   }
 

@@ -50,13 +50,13 @@ export class FeedStrings {
     return this.lastContext;
   }
 
-  /** Recently decoded contexts: a record's context is usually shared with many others (frozen, so sharable). */
+  /** Recently decoded contexts: a record's context is usually shared with many others (read-only, so sharable). */
   private readonly decoded = new Map<number, ContextFields>();
 
   decodeContext(id: number): ContextFields {
     let fields = this.decoded.get(id);
     if (fields === undefined) {
-      fields = Object.freeze((JSON.parse(this.contexts.text(id)) as Array<[string, string]>).map((pair) => Object.freeze(pair)));
+      fields = JSON.parse(this.contexts.text(id)) as ContextFields;
       if (this.decoded.size >= DECODED_CONTEXTS) this.decoded.clear();
       this.decoded.set(id, fields);
     }
