@@ -85,6 +85,8 @@ export async function runServiceBench(args: string[]): Promise<void> {
       '--spool', path.join(work, 'spool'), ...feeds.flatMap((f) => ['--feed', f]),
     ]);
     const baseline = await spawnServer([fileURLToPath(import.meta.url), '--child', 'service', 'baseline']);
+    // The same service with no feeds: protocol + extraction + finished events, no lookups — splits the cost.
+    const noFeeds = await spawnServer([path.join(bundleDir, 'feedtrace.js'), 'serve', '--listen', '127.0.0.1:0', '--reply-only']);
     const records = [...service.startup.matchAll(/ (\d+)(?=,|;)/g)].reduce((n, m) => n + Number(m[1]), 0);
     process.stdout.write(`\n${service.startup.replace(/^.*?listening/, 'service listening')}\n\n`);
     process.stdout.write(`${records.toLocaleString('en-US')} indicators loaded; ${total.toLocaleString('en-US')} events (${(bytes / 1e6).toFixed(1)} MB) cycled from ${logs.map((f) => path.basename(f)).join(', ')}\n\n`);
@@ -93,6 +95,7 @@ export async function runServiceBench(args: string[]): Promise<void> {
     const warm = events.slice(0, 20_000);
     await replyBackThroughput(service.port, warm, 1);
     await replyBackThroughput(baseline.port, warm, 1);
+    await replyBackThroughput(noFeeds.port, warm, 1);
 
     const rows: string[] = [];
     const row = (mode: string, conns: number, s: { perSecond: number; seconds: number }, b?: { perSecond: number }): void => {
@@ -107,6 +110,8 @@ export async function runServiceBench(args: string[]): Promise<void> {
       detections = s.detections;
       row('ReplyBack + finished', conns, s, b);
     }
+    process.stderr.write('ReplyBack without feeds …\n');
+    row('ReplyBack + finished, no feeds loaded (extraction only)', 1, await replyBackThroughput(noFeeds.port, events, 1), await replyBackThroughput(baseline.port, events, 1));
     for (const conns of [1, 4]) {
       process.stderr.write(`output mode, ${conns} connection(s) …\n`);
       const s = await outputThroughput(service.port, receiver, events, conns, detections);
@@ -124,6 +129,7 @@ export async function runServiceBench(args: string[]): Promise<void> {
     process.stdout.write(`| baseline | ${baseLatency.p50.toFixed(3)} | ${baseLatency.p99.toFixed(3)} |\n`);
     await stop(service);
     await stop(baseline);
+    await stop(noFeeds);
   } finally {
     receiver.close();
     rmSync(work, { recursive: true, force: true });
