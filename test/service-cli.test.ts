@@ -179,3 +179,14 @@ it('serve exits with the reason when its listen address is taken', async () => {
   expect(err).toContain('EADDRINUSE');
   await blocker.stop();
 });
+
+it('serve refuses an invalid config and names the element and the problem', async () => {
+  const bad = path.join(tmp, 'bad.xml');
+  fs.writeFileSync(bad, DEFAULT_SERVICE_CONFIG_XML.replace('<ConnectionString>127.0.0.1:9998</ConnectionString>', '<ConnectionString>splunk:99999</ConnectionString>'));
+  const child = spawn(process.execPath, [cliBundle, 'serve', '--config', bad], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  expect(await new Promise<number | null>((r) => child.on('exit', r))).toBe(1);
+  expect(err).toMatch(/bad\.xml:\d+: <[^>]*OutputSettings\/ConnectionString>: /);
+  expect(err).not.toContain('listening on');
+});
