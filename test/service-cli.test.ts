@@ -190,3 +190,31 @@ it('serve refuses an invalid config and names the element and the problem', asyn
   expect(err).toMatch(/bad\.xml:\d+: <[^>]*OutputSettings\/ConnectionString>: /);
   expect(err).not.toContain('listening on');
 });
+
+it('serve reloads its config on SIGHUP and when the file changes; an invalid one is rejected and the service keeps going', async () => {
+  const receiver = new LineReceiver();
+  const rport = await receiver.start(0);
+  const file = path.join(tmp, 'reload.xml');
+  const base = fs.readFileSync(configFile, 'utf8');
+  fs.writeFileSync(file, base);
+  const s = await serve(['--config', file, '--output', `127.0.0.1:${rport}`, '--feed', `ipsum:${IPSUM}`, '--spool', path.join(tmp, 'spool-reload')]);
+  const alerts = (name: string): number => receiver.lines.filter((l) => l.includes(`alert=${name}`)).length;
+  await waitFor(() => alerts('KL_ALERT_ServiceStarted') === 1, 'start-up alert');
+
+  fs.writeFileSync(file, base.replace('<ConnectionString>127.0.0.1:9999</ConnectionString>', '<ConnectionString>nonsense</ConnectionString>'));
+  s.child.kill('SIGHUP');
+  await waitFor(() => alerts('KL_ALERT_ConfigurationRejected') >= 1, 'ConfigurationRejected');
+  expect(receiver.lines.find((l) => l.includes('KL_ALERT_ConfigurationRejected'))).toContain('InputSettings/ConnectionString');
+
+  // A valid change of the file is picked up without a signal.
+  fs.writeFileSync(file, base.replace('eventName=%Category%', 'eventName=%Category% v=2'));
+  await waitFor(() => alerts('KL_ALERT_ConfigurationUpdated') >= 1, 'ConfigurationUpdated after the file changed');
+  const c = await LineClient.connect(s.port);
+  await c.write(`X-KF-ReplyBackip=${ipsumIps[9]}\n`);
+  await waitFor(() => c.lines.length >= 1, 'a detection with the new format');
+  expect(c.lines[0]).toContain(' v=2 ');
+  c.end();
+  s.child.kill('SIGTERM');
+  expect(await s.exit).toBe(0);
+  await receiver.stop();
+});
