@@ -73,10 +73,10 @@ export async function replayFile(options: ReplayOptions): Promise<ReplaySummary>
       if (batch.length === 0) return;
       const ok = socket.write(batch);
       batch = '';
-      if (!ok) await new Promise<void>((r) => socket.once('drain', () => r()));
+      if (!ok && !socket.destroyed) await Promise.race([new Promise<void>((r) => socket.once('drain', () => r())), closed]); // a closed socket never drains
     };
     for await (const raw of readLines(fs.createReadStream(options.file))) {
-      if (failure.error) throw failure.error;
+      if (failure.error || socket.destroyed) throw failure.error ?? new Error(`the service closed the connection after ${progress.lines} lines`);
       // The service ignores empty lines (no finished event either), so they are not sent or counted.
       const line = raw.replace(/\r/g, '');
       if (line.length === 0) continue;
