@@ -116,7 +116,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
           file: l.file,
           to,
           rate: options.rate,
-          onProgress: options.onProgress ? (p) => options.onProgress!(before + p.lines, total, replaySeconds + p.seconds) : undefined,
+          // Once aborted the bar stays as it was: the run is over even if the replay notices a moment later.
+          onProgress: options.onProgress ? (p) => signal.aborted || options.onProgress!(before + p.lines, total, replaySeconds + p.seconds) : undefined,
         }),
         signal,
       );
