@@ -29,7 +29,8 @@ export interface StatisticsSnapshot {
 }
 
 export class Alerts {
-  private lastStats: { at: number; events: number; detections: number } | null = null;
+  /** The previous statistics (the service start for the first one): rates are over the time since. */
+  private lastStats = { at: Date.now(), events: 0, detections: 0 };
 
   constructor(
     private output: OutputConfig,
@@ -75,13 +76,13 @@ export class Alerts {
   /** FT_Statistics, rates over the time since the previous one; then one FT_FeedStatus per feed. */
   statistics(s: StatisticsSnapshot, feeds: readonly FeedStatus[], now = Date.now()): void {
     const prev = this.lastStats;
-    const seconds = prev ? Math.max(0.001, (now - prev.at) / 1000) : 0;
-    const rate = (n: number, before: number | undefined): string => (prev ? ((n - (before ?? 0)) / seconds).toFixed(1) : '0.0');
+    const seconds = Math.max(0.001, (now - prev.at) / 1000);
+    const rate = (n: number, before: number): string => ((n - before) / seconds).toFixed(1);
     this.raise('FT_Statistics', [
       ['events', String(s.events)],
-      ['events_per_sec', rate(s.events, prev?.events)],
+      ['events_per_sec', rate(s.events, prev.events)],
       ['detections', String(s.detections)],
-      ['detections_per_sec', rate(s.detections, prev?.detections)],
+      ['detections_per_sec', rate(s.detections, prev.detections)],
       ['connections', String(s.connections)],
       ['queue_depth', String(s.queueDepth)],
       ['spool_events', String(s.spoolEvents)],
