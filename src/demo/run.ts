@@ -131,6 +131,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await abortable(sendMarker(to), signal);
     const marker = new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`not all detections arrived within ${MARKER_TIMEOUT_MS / 1000} s (see ${files.serviceLog})`)), MARKER_TIMEOUT_MS);
+      t.unref(); // after an abort it must not keep the process alive
       void receiver.untilFinished(1).then(() => {
         clearTimeout(t);
         resolve();
@@ -142,10 +143,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     fs.writeFileSync(files.lookupInput, input.csv);
     log(`looking up ${input.rows} indicators from the logs through the lookup bundle ...`);
     const started = performance.now();
+    const stdio = [fs.openSync(files.lookupInput, 'r'), fs.openSync(files.lookupOutput, 'w')] as const;
     lookupChild = spawn(process.execPath, [lookupBundle, ...LOOKUP_FIELDS], {
       env: { ...process.env, FEEDTRACE_SERVICE: `${service.host.includes(':') ? `[${service.host}]` : service.host}:${service.port}` },
-      stdio: [fs.openSync(files.lookupInput, 'r'), fs.openSync(files.lookupOutput, 'w'), 'pipe'],
+      stdio: [stdio[0], stdio[1], 'pipe'],
     });
+    // The child has its own copies of the two files.
+    for (const fd of stdio) fs.closeSync(fd);
     lookupChild.stderr!.on('data', (chunk: Buffer) => serviceLog.write(chunk));
     const child = lookupChild;
     const exitCode = await abortable(new Promise<number>((resolve) => child.once('close', (code) => resolve(code ?? 1))), signal);
