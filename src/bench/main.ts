@@ -6,6 +6,7 @@
 import { measureEngineChild, runEngineBench } from './engine.js';
 import { runServiceBench, serviceBenchChild } from './service.js';
 import { lookupBenchChild, runLookupBench } from './lookup.js';
+import { runExtractBench } from './extract.js';
 
 interface BenchGroup {
   description: string;
@@ -28,6 +29,10 @@ const groups: Record<string, BenchGroup> = {
     description: 'lookup script: cold start, bundle size, rows/s with the service against a CSV passthrough and one connection per value',
     run: runLookupBench,
     child: lookupBenchChild,
+  },
+  extract: {
+    description: 'event extraction alone (default config): events/s per real log type, against the straightforward reference',
+    run: runExtractBench,
   },
 };
 

@@ -63,8 +63,9 @@ const NOT_NUMERIC_HOST = '(?![\\d.]+(?![\\p{L}\\p{N}_.\\-]))';
 /**
  * A hex word of exactly `length` digits, not next to a letter, digit, "_" or "-" (GUID parts, longer hex), and not
  * a Sysmon IMPHASH (an import-table digest, not a file hash). `\b` first: V8 rejects mid-word positions fastest so.
+ * The extractor recognises these patterns and finds the same words without running them (src/service/extract.ts).
  */
-const hex = (length: number): string => `\\b(?<!-)(?<!IMPHASH=)([0-9A-Fa-f]{${length}})\\b(?!-)`;
+export const hexWordPattern = (length: number): string => `\\b(?<!-)(?<!IMPHASH=)([0-9A-Fa-f]{${length}})\\b(?!-)`;
 
 /** The regexes of `<Source id="default">`, in evaluation order: name → [type, extract, Boost/Perl pattern]. */
 export const DEFAULT_REGEXES: ReadonlyArray<readonly [name: string, type: string, extract: 'all' | 'first', pattern: string]> = [
@@ -84,9 +85,9 @@ export const DEFAULT_REGEXES: ReadonlyArray<readonly [name: string, type: string
     `${ADDRESS_START}(?:(?<![\\w./])(${IPV4}(?::\\d{1,5}(?!\\d))?)(?!\\w|\\.\\d)|(?<![\\w.:])(?=${HEXTET_GUARD})(${IPV6})(?![\\w.:]))`,
   ],
   ['RE_DOMAIN', 'DOMAIN', 'all', `${keyed(DOMAIN_KEYS)}${NOT_NUMERIC_HOST}(${LABEL}(?:\\.${LABEL})+)`],
-  ['RE_MD5', 'MD5', 'all', hex(32)],
-  ['RE_SHA1', 'SHA1', 'all', hex(40)],
-  ['RE_SHA256', 'SHA256', 'all', hex(64)],
+  ['RE_MD5', 'MD5', 'all', hexWordPattern(32)],
+  ['RE_SHA1', 'SHA1', 'all', hexWordPattern(40)],
+  ['RE_SHA256', 'SHA256', 'all', hexWordPattern(64)],
   // The event's source address: a keyed field, or the first field of a line (Apache/NCSA logs).
   ['SRC_IP', 'CONTEXT', 'first', `${keyed(SRC_IP_KEYS)}(${IPV4}|${IPV6})(?![\\w.:])|^(${IPV4})\\s`],
 ];

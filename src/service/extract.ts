@@ -6,6 +6,7 @@
  */
 import type { QueryType } from '../types.js';
 import { networkContains, type RegexRule, type ServiceConfig, type SourceRules } from './config.js';
+import { hexWordPattern } from './default-config.js';
 
 export interface ExtractedQuery {
   regexName: string;
@@ -53,12 +54,91 @@ export function runRegex(rule: RegexRule, event: string): string[] {
   return values;
 }
 
+/**
+ * The default hash rules (hexWordPattern) cost half of the extraction when run as three regexes (each tries every
+ * position of the event); one scan finds the same words for all of them, for any number of lengths.
+ */
+const HEX_WORD_LENGTHS = new Map([32, 40, 64].map((length) => [hexWordPattern(length), length]));
+
+/** The hex word length a rule extracts, when it is exactly a hexWordPattern regex; else null (run the regex). */
+function hexWordLength(rule: RegexRule): number | null {
+  const length = HEX_WORD_LENGTHS.get(rule.pattern);
+  // The pattern decides the flags (no inline flags here: `g`, with or without `u`, which these words do not depend on).
+  return length !== undefined && (rule.regex.flags === 'g' || rule.regex.flags === 'gu') ? length : null;
+}
+
+/** Code unit → 1 hex digit, 2 other word character (`\w`, which is ASCII-only for `\b` without the `i` flag), 0 other. */
+const WORD_CLASS = new Uint8Array(128);
+for (let unit = 0; unit < 128; unit++) {
+  const char = String.fromCharCode(unit);
+  WORD_CLASS[unit] = /[0-9A-Fa-f]/.test(char) ? 1 : /\w/.test(char) ? 2 : 0;
+}
+const wordClass = (text: string, at: number): number => {
+  const unit = text.charCodeAt(at);
+  return unit < 128 ? WORD_CLASS[unit]! : 0;
+};
+const HYPHEN = 0x2d;
+const IMPHASH = 'IMPHASH=';
+
+/**
+ * The words hexWordPattern(n) finds for each n of `lengths`, in event order: `\b[hex]{n}\b` is a whole run of
+ * word characters that is all hex, and the lookarounds exclude a "-" on either side and a preceding "IMPHASH=".
+ * A run at least `shortest` long covers an index ≡ shortest - 1 (mod shortest), so only those indexes are read
+ * until one falls inside a word; that run is then expanded both ways.
+ */
+function findHexWords(text: string, lengths: ReadonlySet<number>, shortest: number): Map<number, string[]> | null {
+  let words: Map<number, string[]> | null = null;
+  const end = text.length;
+  for (let probe = shortest - 1; probe < end; probe += shortest) {
+    if (wordClass(text, probe) === 0) continue;
+    let start = probe;
+    while (start > 0 && wordClass(text, start - 1) !== 0) start--;
+    let stop = probe + 1;
+    let allHex = wordClass(text, probe) === 1;
+    while (stop < end && wordClass(text, stop) !== 0) stop++;
+    if (lengths.has(stop - start)) {
+      for (let i = start; allHex && i < stop; i++) allHex = wordClass(text, i) === 1;
+      if (allHex && text.charCodeAt(start - 1) !== HYPHEN && text.charCodeAt(stop) !== HYPHEN && !text.startsWith(IMPHASH, start - IMPHASH.length)) {
+        words ??= new Map();
+        const list = words.get(stop - start);
+        if (list) list.push(text.slice(start, stop));
+        else words.set(stop - start, [text.slice(start, stop)]);
+      }
+    }
+    // The next run starts after this one: the next probe past it.
+    while (probe + shortest < stop) probe += shortest;
+  }
+  return words;
+}
+
+/** runRegex's result from a list of matches: non-empty, without duplicates, at most one for `first`. */
+function distinctValues(matches: readonly string[], extract: RegexRule['extract']): string[] {
+  const values: string[] = [];
+  for (const value of matches) {
+    if (value === '' || values.includes(value)) continue;
+    values.push(value);
+    if (extract === 'first') break;
+  }
+  return values;
+}
+
+/** One regex rule and how its values are found. */
+interface Step {
+  rule: RegexRule;
+  /** The length of the hex words it extracts (found by findHexWords), or null: run its regex. */
+  hexLength: number | null;
+}
+
 export class EventExtractor {
   private readonly specific: SourceRules[];
   private readonly fallback: SourceRules;
   /** Connection address → the network-selected source (or null): sources by address do not depend on the event. */
   private readonly byAddress = new Map<string, SourceRules | null>();
   private readonly hasNameSelectors: boolean;
+  private readonly steps = new Map<SourceRules, Step[]>();
+  /** The hex word lengths of all hexWordPattern rules, and the shortest (0 when there is none). */
+  private readonly hexLengths = new Set<number>();
+  private readonly shortestHex: number;
 
   constructor(sources: ServiceConfig['input']['sources']) {
     const fallback = sources.find((s) => s.selector.kind === 'default');
@@ -66,6 +146,12 @@ export class EventExtractor {
     this.fallback = fallback;
     this.specific = sources.filter((s) => s !== fallback);
     this.hasNameSelectors = this.specific.some((s) => s.selector.kind === 'name');
+    for (const source of sources) {
+      const steps = source.regexes.map((rule) => ({ rule, hexLength: hexWordLength(rule) }));
+      for (const step of steps) if (step.hexLength !== null) this.hexLengths.add(step.hexLength);
+      this.steps.set(source, steps);
+    }
+    this.shortestHex = this.hexLengths.size > 0 ? Math.min(...this.hexLengths) : 0;
   }
 
   /** The specific Source for this connection and event, if any (the first in document order that applies). */
@@ -108,11 +194,19 @@ export class EventExtractor {
     const values = new Map<string, string[]>();
     const queries: ExtractedQuery[] = [];
     const queried = new Set<string>();
+    // Found once per event, on first use: the same words serve every hexWordPattern rule of the chain.
+    let hexWords: Map<number, string[]> | null | undefined;
     for (const rules of chain) {
-      for (const rule of rules.regexes) {
+      for (const { rule, hexLength } of this.steps.get(rules)!) {
         // A default rule with a specific rule's name runs only if that rule found nothing.
         if (values.has(rule.name)) continue;
-        const found = runRegex(rule, text);
+        let found: string[];
+        if (hexLength === null) {
+          found = runRegex(rule, text);
+        } else {
+          if (hexWords === undefined) hexWords = findHexWords(text, this.hexLengths, this.shortestHex);
+          found = distinctValues(hexWords?.get(hexLength) ?? [], rule.extract);
+        }
         if (found.length === 0) continue;
         values.set(rule.name, found);
         if (rule.queryType === null) continue;
