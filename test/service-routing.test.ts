@@ -124,3 +124,28 @@ it('listens and sends output over IPv6 loopback', async () => {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+it('EventDelimiter from the config splits one line into several events on the wire', async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'feedtrace-route-'));
+  const feed = path.join(tmp, 'ipsum.txt');
+  fs.writeFileSync(feed, ips.map((ip) => `${ip}\t2\n`).join(''));
+  const config = loadServiceConfig();
+  config.input.eventDelimiter = /<!\[CDATA\[;\]\]>/;
+  const service = await startService({
+    config,
+    listen: { host: '127.0.0.1', port: 0 },
+    replyOnly: true,
+    spoolDir: path.join(tmp, 'spool'),
+    feeds: [{ path: feed, format: 'ipsum', role: 'feed', outdatedAlertHours: 0 }],
+  });
+  try {
+    const c = await LineClient.connect(service.address.port);
+    await c.write(`X-KF-SendFinishedEventX-KF-ReplyBack<![CDATA[;]]>ip=${ips[5]}<![CDATA[;]]>ip=192.0.2.9<![CDATA[;]]>ip=${ips[6]}\n`);
+    await waitFor(() => c.lines.filter((l) => l.includes('LookupFinished')).length >= 3, 'three finished events');
+    expect(c.lines.map((l) => (l.includes('LookupFinished') ? 'F' : /matchedIndicator=(\S+)/.exec(l)![1]))).toEqual([ips[5], 'F', 'F', ips[6], 'F']);
+    c.end();
+  } finally {
+    await service.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
