@@ -38,7 +38,7 @@ export class Matcher {
     const query = parseQuery(type, value, this.query);
     if (query.kind === 'none') return [];
     const detections: Match[] = [];
-    const blocked: Match[] = [];
+    let blocked: Match[] | undefined;
     let allowed: Match[] | undefined;
     for (const feed of this.feeds) {
       switch (feed.options.role) {
@@ -46,7 +46,7 @@ export class Matcher {
           feed.collect(query, detections);
           break;
         case 'block':
-          feed.collect(query, blocked);
+          feed.collect(query, (blocked ??= []));
           break;
         case 'allow':
           allowed ??= [];
@@ -54,7 +54,7 @@ export class Matcher {
           break;
       }
     }
-    if (allowed !== undefined && allowed.length > 0) return blocked;
-    return blocked.length === 0 ? detections : [...detections, ...blocked];
+    if (allowed !== undefined && allowed.length > 0) return blocked ?? [];
+    return blocked === undefined || blocked.length === 0 ? detections : [...detections, ...blocked];
   }
 }

@@ -55,6 +55,7 @@ export class StringTable {
 
   /** The id of `text.slice(start, end)`, or -1; allocates nothing for ASCII text. */
   find(text: string, start = 0, end = text.length): number {
+    if (this.count === 0) return -1;
     let hash = FNV_OFFSET;
     for (let i = start; i < end; i++) {
       const code = text.charCodeAt(i);

@@ -37,6 +37,7 @@ export class WordTable {
 
   /** The id of the key in `words[0 .. width)`, or -1. */
   find(words: Uint32Array): number {
+    if (this.count === 0) return -1;
     const width = this.width;
     const mask = this.slots.length - 1;
     for (let slot = hashWords(words, 0, width) & mask; ; slot = (slot + 1) & mask) {
