@@ -57,26 +57,35 @@ describe('EventExtractor gives exactly the reference extraction', () => {
     expect([...found]).toEqual(expect.arrayContaining(['md5', 'sha1', 'sha256']));
   });
 
-  // A specific Source with its own hash rules (same patterns, one `first`, one at another length) and a
-  // same-name rule of the default's: the per-source order and the fallback rule must be kept.
+  // A specific Source with normalizing rules (literal and not), its own hash rules (same patterns, one `first`,
+  // one at another length, one giving the same queries as the default's RE_MD5) and a same-name rule of the
+  // default's: per-source order, fallback and query de-duplication must be kept.
   const custom = parseServiceConfig(
     DEFAULT_SERVICE_CONFIG_XML.replace(
       '<Source id="default">',
       `<Source id="sensor" ip="10.0.0.0/8">
+        <NormalizingRules>
+          <Replace input="hxxp" output="http"/>
+          <Replace input="\\[\\.\\]" output="."/>
+          <Ignore input="DROP ME"/>
+        </NormalizingRules>
         <RE_SHA1 type="SHA1" extract="first"><![CDATA[${hexWordPattern(40)}]]></RE_SHA1>
         <HEX16 type="CONTEXT" extract="all"><![CDATA[${hexWordPattern(16)}]]></HEX16>
         <RE_MD5 type="MD5" extract="all"><![CDATA[md5:([0-9a-f]{32})]]></RE_MD5>
+        <MD5_WORD type="MD5" extract="all"><![CDATA[${hexWordPattern(32)}]]></MD5_WORD>
+        <RE_IP type="IP" extract="first"><![CDATA[ip=(\d+\.\d+\.\d+\.\d+)]]></RE_IP>
       </Source>
       <Source id="default">`,
     ),
     '<test>',
   ).input.sources;
 
-  /** Text where hex words, their neighbours and near-misses meet. */
+  /** Text where hex words, their neighbours and near-misses meet (fast-check favours the first pieces: tokens first). */
   const pieces = [
-    'a', 'F', '0', '9', 'g', 'Z', '_', '-', ' ', '.', ':', '=', '"', '/', 'é', '\u{1F600}', 'IMPHASH=', 'MD5=', 'md5:', 'SHA256=',
-    'd41d8cd98f00b204e9800998ecf8427e', 'da39a3ee5e6b4b0d3255bfef95601890afd80709', '0123456789abcdef',
-    'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', '10.1.2.3', '2001:db8::1', 'http://a.example/x',
+    ' ', 'd41d8cd98f00b204e9800998ecf8427e', 'ip=10.1.2.3', '2001:db8::1', 'md5:d41d8cd98f00b204e9800998ecf8427e', '-', '10.1.2.3',
+    'da39a3ee5e6b4b0d3255bfef95601890afd80709', 'IMPHASH=', '0123456789abcdef', 'hxxp', '[.]', 'DROP ME', '\\=', 'url\\=',
+    'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'http://a.example/x', 'ip=', 'md5:', 'MD5=', 'SHA256=', 'DROP',
+    'a', 'F', '0', '9', 'g', 'Z', '_', '.', ':', '=', '"', '/', '\\', 'é', '\u{1F600}',
   ];
   const text = fc.array(fc.constantFrom(...pieces), { maxLength: 60 }).map((parts) => parts.join(''));
 

@@ -5,7 +5,7 @@
  * normalizing rules (the source's, then default's, in document order) run before any regex.
  */
 import type { QueryType } from '../types.js';
-import { networkContains, type RegexRule, type ServiceConfig, type SourceRules } from './config.js';
+import { networkContains, type NormalizingRule, type RegexRule, type ServiceConfig, type SourceRules } from './config.js';
 import { hexWordPattern } from './default-config.js';
 
 export interface ExtractedQuery {
@@ -122,11 +122,32 @@ function distinctValues(matches: readonly string[], extract: RegexRule['extract'
   return values;
 }
 
+/**
+ * The text a regex can only match where that text occurs, when its source is plain characters (escaped
+ * punctuation allowed) and it is case-sensitive; else null. The default CEF rule `\\=` is one: most events have
+ * no backslash, and `includes` is far cheaper than `replace` finding nothing.
+ */
+function literalOf(regex: RegExp): string | null {
+  if (regex.flags.includes('i') || !/^(?:[^\\^$.*+?()[\]{}|]|\\[^\w])+$/.test(regex.source)) return null;
+  return regex.source.replace(/\\(.)/g, '$1');
+}
+
 /** One regex rule and how its values are found. */
 interface Step {
   rule: RegexRule;
   /** The length of the hex words it extracts (found by findHexWords), or null: run its regex. */
   hexLength: number | null;
+  /** A default rule that the Source has a same-name rule for: it runs only if that rule found nothing. */
+  shadowed: boolean;
+}
+
+/** Everything extract does for the events of one Source (its rules, then the default's), worked out once. */
+interface Plan {
+  sourceId: string;
+  normalizing: Array<{ rule: NormalizingRule; literal: string | null }>;
+  steps: Step[];
+  /** Two rules give queries of the same type, so one (type, value) may come twice (one rule's values are distinct). */
+  dedupeQueries: boolean;
 }
 
 export class EventExtractor {
@@ -135,7 +156,8 @@ export class EventExtractor {
   /** Connection address → the network-selected source (or null): sources by address do not depend on the event. */
   private readonly byAddress = new Map<string, SourceRules | null>();
   private readonly hasNameSelectors: boolean;
-  private readonly steps = new Map<SourceRules, Step[]>();
+  /** By Source; null: the default Source alone. */
+  private readonly plans = new Map<SourceRules | null, Plan>();
   /** The hex word lengths of all hexWordPattern rules, and the shortest (0 when there is none). */
   private readonly hexLengths = new Set<number>();
   private readonly shortestHex: number;
@@ -146,12 +168,25 @@ export class EventExtractor {
     this.fallback = fallback;
     this.specific = sources.filter((s) => s !== fallback);
     this.hasNameSelectors = this.specific.some((s) => s.selector.kind === 'name');
-    for (const source of sources) {
-      const steps = source.regexes.map((rule) => ({ rule, hexLength: hexWordLength(rule) }));
-      for (const step of steps) if (step.hexLength !== null) this.hexLengths.add(step.hexLength);
-      this.steps.set(source, steps);
-    }
+    this.plans.set(null, this.plan(null));
+    for (const source of this.specific) this.plans.set(source, this.plan(source));
     this.shortestHex = this.hexLengths.size > 0 ? Math.min(...this.hexLengths) : 0;
+  }
+
+  private plan(source: SourceRules | null): Plan {
+    const chain = source ? [source, this.fallback] : [this.fallback];
+    const own = new Set(source?.regexes.map((rule) => rule.name));
+    const steps = chain.flatMap((rules) =>
+      rules.regexes.map((rule) => ({ rule, hexLength: hexWordLength(rule), shadowed: rules !== source && own.has(rule.name) })),
+    );
+    for (const step of steps) if (step.hexLength !== null) this.hexLengths.add(step.hexLength);
+    const queryTypes = steps.flatMap((step) => (step.rule.queryType === null ? [] : [step.rule.queryType]));
+    return {
+      sourceId: (source ?? this.fallback).id,
+      normalizing: chain.flatMap((rules) => rules.normalizing.map((rule) => ({ rule, literal: literalOf(rule.input) }))),
+      steps,
+      dedupeQueries: new Set(queryTypes).size < queryTypes.length,
+    };
   }
 
   /** The specific Source for this connection and event, if any (the first in document order that applies). */
@@ -176,48 +211,45 @@ export class EventExtractor {
 
   /** null when an `Ignore` rule matched (the event is dropped). */
   extract(event: string, sourceIp: string): EventExtraction | null {
-    const source = this.sourceFor(event, sourceIp);
-    const chain = source ? [source, this.fallback] : [this.fallback];
+    const plan = this.plans.get(this.sourceFor(event, sourceIp))!;
 
     let text = event;
-    for (const rules of chain) {
-      for (const rule of rules.normalizing) {
-        if (rule.kind === 'ignore') {
-          if (rule.input.test(text)) return null;
-        } else {
-          rule.input.lastIndex = 0;
-          text = text.replace(rule.input, rule.replacement);
-        }
+    for (const { rule, literal } of plan.normalizing) {
+      if (literal !== null && !text.includes(literal)) continue; // cannot match
+      if (rule.kind === 'ignore') {
+        if (rule.input.test(text)) return null;
+      } else {
+        rule.input.lastIndex = 0;
+        text = text.replace(rule.input, rule.replacement);
       }
     }
 
     const values = new Map<string, string[]>();
     const queries: ExtractedQuery[] = [];
-    const queried = new Set<string>();
-    // Found once per event, on first use: the same words serve every hexWordPattern rule of the chain.
+    const queried = plan.dedupeQueries ? new Set<string>() : null;
+    // Found once per event, on first use: the same words serve every hexWordPattern rule of the plan.
     let hexWords: Map<number, string[]> | null | undefined;
-    for (const rules of chain) {
-      for (const { rule, hexLength } of this.steps.get(rules)!) {
-        // A default rule with a specific rule's name runs only if that rule found nothing.
-        if (values.has(rule.name)) continue;
-        let found: string[];
-        if (hexLength === null) {
-          found = runRegex(rule, text);
-        } else {
-          if (hexWords === undefined) hexWords = findHexWords(text, this.hexLengths, this.shortestHex);
-          found = distinctValues(hexWords?.get(hexLength) ?? [], rule.extract);
-        }
-        if (found.length === 0) continue;
-        values.set(rule.name, found);
-        if (rule.queryType === null) continue;
-        for (const value of found) {
+    for (const { rule, hexLength, shadowed } of plan.steps) {
+      if (shadowed && values.has(rule.name)) continue;
+      let found: string[];
+      if (hexLength === null) {
+        found = runRegex(rule, text);
+      } else {
+        if (hexWords === undefined) hexWords = findHexWords(text, this.hexLengths, this.shortestHex);
+        found = distinctValues(hexWords?.get(hexLength) ?? [], rule.extract);
+      }
+      if (found.length === 0) continue;
+      values.set(rule.name, found);
+      if (rule.queryType === null) continue;
+      for (const value of found) {
+        if (queried) {
           const key = `${rule.queryType}\u0000${value}`;
           if (queried.has(key)) continue;
           queried.add(key);
-          queries.push({ regexName: rule.name, type: rule.queryType, value });
         }
+        queries.push({ regexName: rule.name, type: rule.queryType, value });
       }
     }
-    return { sourceId: source?.id ?? this.fallback.id, values, queries, event: text };
+    return { sourceId: plan.sourceId, values, queries, event: text };
   }
 }
