@@ -130,6 +130,8 @@ export class MaskIndex {
   private readonly byHost = new MaskBuckets();
   private readonly byPath = new MaskBuckets();
   private readonly residual: number[] = [];
+  /** The residual masks compiled once: they are tested on every lookup. */
+  private residualCompiled: CompiledMask[] = [];
 
   constructor(strings: FeedStrings) {
     this.records = new KeyedRecords(strings, (id) => this.masks.text(id));
@@ -156,6 +158,7 @@ export class MaskIndex {
     this.records.finish(this.masks.size);
     this.byHost.finish();
     this.byPath.finish();
+    this.residualCompiled = this.residual.map((id) => compileMask(this.masks.text(id)));
   }
 
   /** Appends the matches of the normalized URL `url` whose host ends at `end`. */
@@ -166,7 +169,9 @@ export class MaskIndex {
       this.testAll(this.byHost.find(url, dot + 1, end), url, feed, out);
     }
     this.testAll(this.byPath.find(url, end, url.length), url, feed, out);
-    for (const id of this.residual) this.test(id, url, feed, out);
+    for (let i = 0; i < this.residual.length; i++) {
+      if (maskMatches(this.residualCompiled[i]!, url)) this.records.emit(this.residual[i]!, 'url', feed, out);
+    }
   }
 
   private testAll(ids: Uint32Array | undefined, url: string, feed: string, out: Match[]): void {
