@@ -1,6 +1,6 @@
 /**
- * EventExtractor takes shortcuts (the hash rules without their regexes, cheap pre-checks); its output must be
- * exactly that of the straightforward ReferenceExtractor: on every line of the real logs, on a config with a
+ * EventExtractor takes shortcuts (the hash rules without their regexes, the address rule only where an address can
+ * start, cheap pre-checks); its output must be exactly that of the straightforward ReferenceExtractor: on every line of the real logs, on a config with a
  * specific Source, and on generated text made of the pieces the shortcuts decide on.
  */
 import fc from 'fast-check';
@@ -80,9 +80,10 @@ describe('EventExtractor gives exactly the reference extraction', () => {
     '<test>',
   ).input.sources;
 
-  /** Text where hex words, their neighbours and near-misses meet (fast-check favours the first pieces: tokens first). */
+  /** Text where hex words, addresses, their neighbours and near-misses meet (fast-check favours the first pieces). */
   const pieces = [
     ' ', 'd41d8cd98f00b204e9800998ecf8427e', 'ip=10.1.2.3', '2001:db8::1', 'md5:d41d8cd98f00b204e9800998ecf8427e', '-', '10.1.2.3',
+    '1.2.3.4:80', '1:2:3:4:5:6:7:8', '::', '::ffff:', 'fe80::1', '1.2.3', '255.255.255.2555', 'ff:ff:', '1', ':1', '1.',
     'da39a3ee5e6b4b0d3255bfef95601890afd80709', 'IMPHASH=', '0123456789abcdef', 'hxxp', '[.]', 'DROP ME', '\\=', 'url\\=',
     'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'http://a.example/x', 'ip=', 'md5:', 'MD5=', 'SHA256=', 'DROP',
     'a', 'F', '0', '9', 'g', 'Z', '_', '.', ':', '=', '"', '/', '\\', 'é', '\u{1F600}',

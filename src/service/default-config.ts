@@ -67,6 +67,14 @@ const NOT_NUMERIC_HOST = '(?![\\d.]+(?![\\p{L}\\p{N}_.\\-]))';
  */
 export const hexWordPattern = (length: number): string => `\\b(?<!-)(?<!IMPHASH=)([0-9A-Fa-f]{${length}})\\b(?!-)`;
 
+/**
+ * RE_IP: IPv4 with an optional :port (matched as ip:port), or IPv6; never a part of a longer dotted/hex run. Not
+ * after "/": the host of http://1.2.3.4/x is looked up through the URL already (one detection, not two).
+ * Cheap guards first (ADDRESS_START, HEXTET_GUARD): the scan is 2-3x faster than trying every alternative.
+ * The extractor runs it only where an address can start (src/service/extract.ts), which is faster still.
+ */
+export const ADDRESS_PATTERN = `${ADDRESS_START}(?:(?<![\\w./])(${IPV4}(?::\\d{1,5}(?!\\d))?)(?!\\w|\\.\\d)|(?<![\\w.:])(?=${HEXTET_GUARD})(${IPV6})(?![\\w.:]))`;
+
 /** The regexes of `<Source id="default">`, in evaluation order: name → [type, extract, Boost/Perl pattern]. */
 export const DEFAULT_REGEXES: ReadonlyArray<readonly [name: string, type: string, extract: 'all' | 'first', pattern: string]> = [
   // Balancer-style request id at the start of the event, echoed in replies so a client can pair them.
@@ -77,13 +85,7 @@ export const DEFAULT_REGEXES: ReadonlyArray<readonly [name: string, type: string
     // punctuation that ends a sentence or a parenthesis around it (the last character is not ")", "." or ",").
     `${keyed(URL_KEYS)}(?!/)([^\\s"]+)|\\b((?:[Hh][Tt][Tt][Pp][Ss]?)://${URL_CHAR}*[^\\s"'<>\\\\).,])`,
   ],
-  [
-    'RE_IP', 'IP', 'all',
-    // IPv4 with an optional :port (matched as ip:port), or IPv6; never a part of a longer dotted/hex run. Not
-    // after "/": the host of http://1.2.3.4/x is looked up through the URL already (one detection, not two).
-    // Cheap guards first (ADDRESS_START, HEXTET_GUARD): the scan is 2-3x faster than trying every alternative.
-    `${ADDRESS_START}(?:(?<![\\w./])(${IPV4}(?::\\d{1,5}(?!\\d))?)(?!\\w|\\.\\d)|(?<![\\w.:])(?=${HEXTET_GUARD})(${IPV6})(?![\\w.:]))`,
-  ],
+  ['RE_IP', 'IP', 'all', ADDRESS_PATTERN],
   ['RE_DOMAIN', 'DOMAIN', 'all', `${keyed(DOMAIN_KEYS)}${NOT_NUMERIC_HOST}(${LABEL}(?:\\.${LABEL})+)`],
   ['RE_MD5', 'MD5', 'all', hexWordPattern(32)],
   ['RE_SHA1', 'SHA1', 'all', hexWordPattern(40)],

@@ -6,7 +6,7 @@
  */
 import type { QueryType } from '../types.js';
 import { networkContains, type NormalizingRule, type RegexRule, type ServiceConfig, type SourceRules } from './config.js';
-import { hexWordPattern } from './default-config.js';
+import { ADDRESS_PATTERN, hexWordPattern } from './default-config.js';
 
 export interface ExtractedQuery {
   regexName: string;
@@ -111,6 +111,71 @@ function findHexWords(text: string, lengths: ReadonlySet<number>, shortest: numb
   return words;
 }
 
+/** A sticky copy of the rule's regex when it is exactly ADDRESS_PATTERN (run only at addressStarts), else null. */
+function addressRegex(rule: RegexRule): RegExp | null {
+  // `u` changes nothing here: the candidate positions are ASCII characters, never inside a surrogate pair.
+  if (rule.pattern !== ADDRESS_PATTERN || (rule.regex.flags !== 'g' && rule.regex.flags !== 'gu')) return null;
+  return new RegExp(rule.regex.source, rule.regex.flags.replace('g', 'y'));
+}
+
+/** Code unit → bit 1: IPv4 character [0-9.]; bit 2: IPv6 character [0-9A-Fa-f:]. */
+const ADDRESS_CLASS = new Uint8Array(128);
+for (let unit = 0; unit < 128; unit++) {
+  const char = String.fromCharCode(unit);
+  ADDRESS_CLASS[unit] = (/[0-9.]/.test(char) ? 1 : 0) | (/[0-9A-Fa-f:]/.test(char) ? 2 : 0);
+}
+const inRun = (text: string, at: number, kind: number): boolean => {
+  const unit = text.charCodeAt(at);
+  return unit < 128 && (ADDRESS_CLASS[unit]! & kind) !== 0;
+};
+/** The maximal run of `kind` characters around `at`: [start, end). */
+function runAround(text: string, at: number, kind: number): [start: number, end: number] {
+  let start = at;
+  while (start > 0 && inRun(text, start - 1, kind)) start--;
+  let end = at;
+  while (end < text.length && inRun(text, end, kind)) end++;
+  return [start, end];
+}
+
+/**
+ * Every position where ADDRESS_PATTERN can match, in ascending order (maybe a few more). Both of its lookbehinds
+ * exclude a word character or "." before the address, so it starts a maximal run of its own characters: an IPv4
+ * address is all [0-9.] and at least 7 long; an IPv6 address is all [0-9A-Fa-f:] and has "::" (forms 2-9) or 7
+ * colons (at least 15 long). A run at least k long covers an index ≡ k - 1 (mod k): only those are read.
+ */
+function addressStarts(text: string): number[] {
+  const starts: number[] = [];
+  for (const [kind, shortest] of [[1, 7], [2, 15]] as const) {
+    for (let probe = shortest - 1; probe < text.length; probe += shortest) {
+      if (!inRun(text, probe, kind)) continue;
+      const [start, end] = runAround(text, probe, kind);
+      if (end - start >= shortest) starts.push(start);
+      while (probe + shortest < end) probe += shortest; // the next run starts after this one
+    }
+  }
+  for (let at = text.indexOf('::'); at >= 0; ) {
+    const [start, end] = runAround(text, at, 2);
+    starts.push(start);
+    at = text.indexOf('::', end);
+  }
+  return starts.length > 1 ? starts.sort((a, b) => a - b) : starts;
+}
+
+/** What a global scan with ADDRESS_PATTERN finds: its sticky copy tried at each possible start, left to right. */
+function findAddresses(sticky: RegExp, text: string): string[] {
+  const found: string[] = [];
+  let next = 0;
+  for (const start of addressStarts(text)) {
+    if (start < next) continue; // inside the previous match, or a duplicate start
+    sticky.lastIndex = start;
+    const match = sticky.exec(text);
+    if (match === null) continue;
+    found.push(matchValue(match));
+    next = sticky.lastIndex;
+  }
+  return found;
+}
+
 /** runRegex's result from a list of matches: non-empty, without duplicates, at most one for `first`. */
 function distinctValues(matches: readonly string[], extract: RegexRule['extract']): string[] {
   const values: string[] = [];
@@ -135,8 +200,10 @@ function literalOf(regex: RegExp): string | null {
 /** One regex rule and how its values are found. */
 interface Step {
   rule: RegexRule;
-  /** The length of the hex words it extracts (found by findHexWords), or null: run its regex. */
+  /** The length of the hex words it extracts (found by findHexWords), or null. */
   hexLength: number | null;
+  /** For ADDRESS_PATTERN: its sticky copy (see findAddresses), or null. Neither: run the rule's regex. */
+  address: RegExp | null;
   /** A default rule that the Source has a same-name rule for: it runs only if that rule found nothing. */
   shadowed: boolean;
 }
@@ -177,7 +244,7 @@ export class EventExtractor {
     const chain = source ? [source, this.fallback] : [this.fallback];
     const own = new Set(source?.regexes.map((rule) => rule.name));
     const steps = chain.flatMap((rules) =>
-      rules.regexes.map((rule) => ({ rule, hexLength: hexWordLength(rule), shadowed: rules !== source && own.has(rule.name) })),
+      rules.regexes.map((rule) => ({ rule, hexLength: hexWordLength(rule), address: addressRegex(rule), shadowed: rules !== source && own.has(rule.name) })),
     );
     for (const step of steps) if (step.hexLength !== null) this.hexLengths.add(step.hexLength);
     const queryTypes = steps.flatMap((step) => (step.rule.queryType === null ? [] : [step.rule.queryType]));
@@ -229,14 +296,16 @@ export class EventExtractor {
     const queried = plan.dedupeQueries ? new Set<string>() : null;
     // Found once per event, on first use: the same words serve every hexWordPattern rule of the plan.
     let hexWords: Map<number, string[]> | null | undefined;
-    for (const { rule, hexLength, shadowed } of plan.steps) {
+    for (const { rule, hexLength, address, shadowed } of plan.steps) {
       if (shadowed && values.has(rule.name)) continue;
       let found: string[];
-      if (hexLength === null) {
-        found = runRegex(rule, text);
-      } else {
+      if (hexLength !== null) {
         if (hexWords === undefined) hexWords = findHexWords(text, this.hexLengths, this.shortestHex);
         found = distinctValues(hexWords?.get(hexLength) ?? [], rule.extract);
+      } else if (address !== null) {
+        found = distinctValues(findAddresses(address, text), rule.extract);
+      } else {
+        found = runRegex(rule, text);
       }
       if (found.length === 0) continue;
       values.set(rule.name, found);
