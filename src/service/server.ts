@@ -13,7 +13,7 @@ import { Alerts } from './alerts.js';
 import { loadServiceConfig, networkContains, type HostPort, type ServiceConfig, type ServiceFeed } from './config.js';
 import { EventExtractor } from './extract.js';
 import { FeedManager } from './feed-manager.js';
-import { renderDetection, renderFinished } from './format.js';
+import { compileOutput, formatDate, renderDetection, renderFinished } from './format.js';
 import { LineFramer } from './framing.js';
 import { OutputConnection } from './output.js';
 import { SessionHead, type SessionFlags } from './session.js';
@@ -312,12 +312,34 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     // client waits for it). Elsewhere: when the flag was sent alone, or FinishedEventFormat is enabled.
     const finished = flags.replyBack ? flags.sendFinishedEvent : flags.sendFinishedEvent || formats.finishedEventFormat.enabled;
     if (finished) {
-      lines += renderFinished(formats, { date, sentEvents: sent, totals: totals ?? new Map(), values: extraction?.values ?? new Map() });
+      lines += sent === 0 ? emptyFinished(formats, date, extraction?.values) : renderFinished(formats, { date, sentEvents: sent, totals: totals ?? new Map(), values: extraction?.values ?? new Map() });
       lines += '\n';
     }
     if (lines.length === 0) return;
     if (flags.replyBack) conn.reply += lines;
     else sendOutput(lines, conn);
+  }
+
+  /**
+   * The finished event of an event without detections (most events). When its template uses no regex values it
+   * only changes with the date, so it is rendered once per second and per config.
+   */
+  const emptyFinishedCache = new WeakMap<ServiceConfig['output'], { date: string; line: string } | null>();
+  const NO_EVENT_VALUES = new Set(['Date', 'RecordContext', 'ActionableFields', 'Category', 'MatchedIndicator']);
+  function emptyFinished(formats: ServiceConfig['output'], date: Date, values: ReadonlyMap<string, readonly string[]> | undefined): string {
+    let cached = emptyFinishedCache.get(formats);
+    if (cached === undefined) {
+      cached = compileOutput(formats).finished.names.every((n) => NO_EVENT_VALUES.has(n)) ? { date: '', line: '' } : null;
+      emptyFinishedCache.set(formats, cached);
+    }
+    const render = (): string => renderFinished(formats, { date, sentEvents: 0, totals: new Map(), values: values ?? new Map() });
+    if (cached === null) return render();
+    const text = formatDate(date);
+    if (cached.date !== text) {
+      cached.line = render();
+      cached.date = text;
+    }
+    return cached.line;
   }
 
   function sendOutput(lines: string, conn: Connection): void {
