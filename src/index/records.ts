@@ -41,7 +41,10 @@ export class FeedStrings {
   private lastFields: ContextFields | undefined;
   private lastContext = 0;
 
-  /** Loaders often hand the same context array to consecutive records (a file's or a section's context). */
+  /**
+   * Loaders often hand the same context array to consecutive records (a file's or a section's context), so
+   * it is encoded once; a record's context array must not change after it was added.
+   */
   context(fields: ContextFields): number {
     if (fields !== this.lastFields) {
       this.lastContext = this.contexts.intern(JSON.stringify(fields));
