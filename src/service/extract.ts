@@ -118,47 +118,68 @@ function addressRegex(rule: RegexRule): RegExp | null {
   return new RegExp(rule.regex.source, rule.regex.flags.replace('g', 'y'));
 }
 
-/** Code unit → bit 1: IPv4 character [0-9.]; bit 2: IPv6 character [0-9A-Fa-f:]. */
+const IPV4_CHAR = 1; // [0-9.]
+const IPV6_CHAR = 2; // [0-9A-Fa-f:]
+/** Code unit → IPV4_CHAR | IPV6_CHAR bits. */
 const ADDRESS_CLASS = new Uint8Array(128);
 for (let unit = 0; unit < 128; unit++) {
   const char = String.fromCharCode(unit);
-  ADDRESS_CLASS[unit] = (/[0-9.]/.test(char) ? 1 : 0) | (/[0-9A-Fa-f:]/.test(char) ? 2 : 0);
+  ADDRESS_CLASS[unit] = (/[0-9.]/.test(char) ? IPV4_CHAR : 0) | (/[0-9A-Fa-f:]/.test(char) ? IPV6_CHAR : 0);
 }
 const inRun = (text: string, at: number, kind: number): boolean => {
   const unit = text.charCodeAt(at);
   return unit < 128 && (ADDRESS_CLASS[unit]! & kind) !== 0;
 };
-/** The maximal run of `kind` characters around `at`: [start, end). */
-function runAround(text: string, at: number, kind: number): [start: number, end: number] {
-  let start = at;
-  while (start > 0 && inRun(text, start - 1, kind)) start--;
-  let end = at;
-  while (end < text.length && inRun(text, end, kind)) end++;
-  return [start, end];
+const runStart = (text: string, at: number, kind: number): number => {
+  while (at > 0 && inRun(text, at - 1, kind)) at--;
+  return at;
+};
+const runEnd = (text: string, at: number, kind: number): number => {
+  while (at < text.length && inRun(text, at, kind)) at++;
+  return at;
+};
+function count(text: string, start: number, end: number, unit: number): number {
+  let n = 0;
+  for (let at = start; at < end; at++) if (text.charCodeAt(at) === unit) n++;
+  return n;
+}
+
+/** Adds `start` to the ascending list `starts`, once (there are few: no sort needed). */
+function insertStart(starts: number[], start: number): void {
+  let at = starts.length;
+  while (at > 0 && starts[at - 1]! > start) at--;
+  if (at === 0 || starts[at - 1] !== start) starts.splice(at, 0, start);
 }
 
 /**
- * Every position where ADDRESS_PATTERN can match, in ascending order (maybe a few more). Both of its lookbehinds
- * exclude a word character or "." before the address, so it starts a maximal run of its own characters: an IPv4
- * address is all [0-9.] and at least 7 long; an IPv6 address is all [0-9A-Fa-f:] and has "::" (forms 2-9) or 7
- * colons (at least 15 long). A run at least k long covers an index ≡ k - 1 (mod k): only those are read.
+ * Adds the start of every maximal run of `kind` characters that is at least `shortest` long and has at least
+ * `separators` of the code unit `separator`. A run at least `shortest` long covers an index ≡ shortest - 1
+ * (mod shortest), so only those indexes are read until one falls inside a run.
+ */
+function addRuns(text: string, kind: number, shortest: number, separator: number, separators: number, starts: number[]): void {
+  for (let probe = shortest - 1; probe < text.length; probe += shortest) {
+    if (!inRun(text, probe, kind)) continue;
+    const start = runStart(text, probe, kind);
+    const end = runEnd(text, probe + 1, kind);
+    if (end - start >= shortest && count(text, start, end, separator) >= separators) insertStart(starts, start);
+    while (probe + shortest < end) probe += shortest; // the next run starts after this one
+  }
+}
+
+/**
+ * Every position where ADDRESS_PATTERN can match, ascending (maybe a few more). Both of its lookbehinds exclude a
+ * word character or "." before the address, so it starts a maximal run of its own characters: an IPv4 address is
+ * all [0-9.], at least 7 long, with 3 dots; an IPv6 address is all [0-9A-Fa-f:] and has "::" (forms 2-9) or 7
+ * colons (the full form, at least 15 long).
  */
 function addressStarts(text: string): number[] {
   const starts: number[] = [];
-  for (const [kind, shortest] of [[1, 7], [2, 15]] as const) {
-    for (let probe = shortest - 1; probe < text.length; probe += shortest) {
-      if (!inRun(text, probe, kind)) continue;
-      const [start, end] = runAround(text, probe, kind);
-      if (end - start >= shortest) starts.push(start);
-      while (probe + shortest < end) probe += shortest; // the next run starts after this one
-    }
+  addRuns(text, IPV4_CHAR, 7, 0x2e, 3, starts);
+  addRuns(text, IPV6_CHAR, 15, 0x3a, 7, starts);
+  for (let at = text.indexOf('::'); at >= 0; at = text.indexOf('::', runEnd(text, at, IPV6_CHAR))) {
+    insertStart(starts, runStart(text, at, IPV6_CHAR));
   }
-  for (let at = text.indexOf('::'); at >= 0; ) {
-    const [start, end] = runAround(text, at, 2);
-    starts.push(start);
-    at = text.indexOf('::', end);
-  }
-  return starts.length > 1 ? starts.sort((a, b) => a - b) : starts;
+  return starts;
 }
 
 /** What a global scan with ADDRESS_PATTERN finds: its sticky copy tried at each possible start, left to right. */
@@ -166,7 +187,7 @@ function findAddresses(sticky: RegExp, text: string): string[] {
   const found: string[] = [];
   let next = 0;
   for (const start of addressStarts(text)) {
-    if (start < next) continue; // inside the previous match, or a duplicate start
+    if (start < next) continue; // inside the previous match
     sticky.lastIndex = start;
     const match = sticky.exec(text);
     if (match === null) continue;
