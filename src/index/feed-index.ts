@@ -101,6 +101,7 @@ export class FeedIndexBuilder {
   }
 
   private addToTable({ type, indicator, category, context }: FeedRecord): string | undefined {
+    if (typeof indicator !== 'string' || typeof category !== 'string' || !Array.isArray(context)) return 'malformed record';
     const t = this.tables;
     switch (type) {
       case 'ip':

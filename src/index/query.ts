@@ -41,6 +41,7 @@ export class ParsedQuery {
 export function parseQuery(type: QueryType, value: string, into: ParsedQuery): ParsedQuery {
   into.kind = 'none';
   into.forget();
+  if (typeof value !== 'string') return into;
   switch (type) {
     case 'url': {
       const normalized = normalizeUrlSafely(value);
@@ -72,6 +73,9 @@ export function parseQuery(type: QueryType, value: string, into: ParsedQuery): P
         into.hashType = type;
         into.kind = 'hash';
       }
+      return into;
+    default:
+      // A type from untyped input (a configuration, a request) that is none of the above.
       return into;
   }
 }
