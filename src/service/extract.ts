@@ -94,11 +94,14 @@ function findHexWords(text: string, lengths: ReadonlySet<number>, shortest: numb
     let start = probe;
     while (start > 0 && wordClass(text, start - 1) !== 0) start--;
     let stop = probe + 1;
-    let allHex = wordClass(text, probe) === 1;
     while (stop < end && wordClass(text, stop) !== 0) stop++;
     if (lengths.has(stop - start)) {
+      let allHex = true;
       for (let i = start; allHex && i < stop; i++) allHex = wordClass(text, i) === 1;
-      if (allHex && text.charCodeAt(start - 1) !== HYPHEN && text.charCodeAt(stop) !== HYPHEN && !text.startsWith(IMPHASH, start - IMPHASH.length)) {
+      const hyphenBefore = start > 0 && text.charCodeAt(start - 1) === HYPHEN;
+      const hyphenAfter = stop < end && text.charCodeAt(stop) === HYPHEN;
+      const imphash = start >= IMPHASH.length && text.startsWith(IMPHASH, start - IMPHASH.length);
+      if (allHex && !hyphenBefore && !hyphenAfter && !imphash) {
         words ??= new Map();
         const list = words.get(stop - start);
         if (list) list.push(text.slice(start, stop));
