@@ -1,6 +1,7 @@
 /**
- * Hostile input: arbitrary strings as feed indicators and as queries of every type never make the index
- * throw; rejected indicators come with a reason, and what was accepted is found again.
+ * Hostile input: arbitrary strings as feed indicators, contexts and queries of every type never make the index
+ * throw; rejected indicators come with a reason, contexts come back intact (NUL and all), and what was
+ * accepted is found again.
  */
 import fc from 'fast-check';
 import { FeedIndexBuilder, Matcher } from '../src/index/matcher.js';
@@ -30,8 +31,9 @@ test('arbitrary indicators and queries never throw', () => {
       expect(index.size).toBe(accepted.length);
       const matcher = new Matcher();
       matcher.setFeed(index);
-      for (const [type, value] of queries) expect(Array.isArray(matcher.match(type, value))).toBe(true);
-      for (const [type, indicator] of accepted) expect(Array.isArray(matcher.match(type, indicator))).toBe(true);
+      // Each record's context is [[indicator, indicator]]: whatever matches must carry its own, intact.
+      const matches = [...queries, ...accepted].flatMap(([type, value]) => matcher.match(type, value));
+      for (const m of matches) expect(m.context).toEqual([[m.matchedIndicator, m.matchedIndicator]]);
     }),
     { numRuns: 300 },
   );

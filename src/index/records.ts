@@ -3,8 +3,10 @@
  *
  * While building, records are appended in feed order with the id of their key. `finish` sorts them by key
  * (a counting sort), so the records of key `k` are `start[k] .. start[k + 1]` and no per-record key or
- * pointer is kept. A record costs 8 bytes (category + flags, context id) plus 4 bytes per distinct key.
- * Categories and contexts are interned once per feed: thousands of records usually share a handful of them.
+ * pointer is kept. A record costs 8 bytes (category + flags, context id), plus 4 bytes per distinct key when
+ * some key has several records.
+ * Categories and contexts are interned once per feed: thousands of records usually share a handful of them;
+ * a context's field names are stored once per distinct list of names.
  */
 import type { ContextFields, IndicatorType, Match } from '../types.js';
 import { StringTable, grow } from './string-table.js';
@@ -22,7 +24,7 @@ const DECODED_CONTEXTS = 4096;
 export class FeedStrings {
   private readonly categoryIds = new Map<string, number>();
   readonly categories: string[] = [];
-  /** Context fields, JSON-encoded (robust to any character in names and values) and interned. */
+  /** Context fields, encoded (see `encodeContext`) and interned. */
   readonly contexts = new StringTable();
   /** Indicators whose feed spelling differs from the key's canonical rendering. */
   readonly originals = new StringTable();
@@ -40,6 +42,9 @@ export class FeedStrings {
 
   private lastFields: ContextFields | undefined;
   private lastContext = 0;
+  /** Field-name lists, interned: a context is stored as its names' id and its values (names once per feed). */
+  private readonly shapes = new StringTable();
+  private readonly shapeNames: string[][] = [];
 
   /**
    * Loaders often hand the same context array to consecutive records (a file's or a section's context), so
@@ -47,10 +52,26 @@ export class FeedStrings {
    */
   context(fields: ContextFields): number {
     if (fields !== this.lastFields) {
-      this.lastContext = this.contexts.intern(JSON.stringify(fields));
+      this.lastContext = this.contexts.intern(this.encodeContext(fields));
       this.lastFields = fields;
     }
     return this.lastContext;
+  }
+
+  /** `<shape id>\u0001<values joined by NUL>`; JSON (which starts with `[`) when a NUL or a non-string is inside. */
+  private encodeContext(fields: ContextFields): string {
+    if (fields.length === 0) return '[]';
+    let names = '';
+    let values = '';
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i];
+      if (!Array.isArray(field)) return JSON.stringify(fields);
+      const [name, value] = field;
+      if (typeof name !== 'string' || typeof value !== 'string' || name.includes('\0') || value.includes('\0')) return JSON.stringify(fields);
+      names += i === 0 ? name : `\0${name}`;
+      values += i === 0 ? value : `\0${value}`;
+    }
+    return `${this.shapes.intern(names)}\u0001${values}`;
   }
 
   /** Recently decoded contexts: a record's context is usually shared with many others (read-only, so sharable). */
@@ -59,20 +80,30 @@ export class FeedStrings {
   decodeContext(id: number): ContextFields {
     let fields = this.decoded.get(id);
     if (fields === undefined) {
-      fields = JSON.parse(this.contexts.text(id)) as ContextFields;
+      fields = this.decodeText(this.contexts.text(id));
       if (this.decoded.size >= DECODED_CONTEXTS) this.decoded.clear();
       this.decoded.set(id, fields);
     }
     return fields;
   }
 
+  private decodeText(text: string): ContextFields {
+    if (text.startsWith('[')) return JSON.parse(text) as ContextFields;
+    const separator = text.indexOf('\u0001');
+    const shape = Number(text.slice(0, separator));
+    const names = (this.shapeNames[shape] ??= this.shapes.text(shape).split('\0'));
+    const values = text.slice(separator + 1).split('\0');
+    return names.map((name, i) => [name, values[i]!] as const);
+  }
+
   compact(): void {
     this.contexts.compact();
     this.originals.compact();
+    this.shapes.compact();
   }
 
   get memoryBytes(): number {
-    return this.contexts.memoryBytes + this.originals.memoryBytes;
+    return this.contexts.memoryBytes + this.originals.memoryBytes + this.shapes.memoryBytes;
   }
 }
 
@@ -88,7 +119,8 @@ export class KeyedRecords {
   private originalAt = new Uint32Array(0);
   private originalId = new Uint32Array(0);
   private originalCount = 0;
-  private start = new Uint32Array(1);
+  /** Group boundaries; undefined when every key has exactly one record (then record `k` is key `k`'s). */
+  private start: Uint32Array | undefined;
 
   constructor(private readonly strings: FeedStrings, private readonly render: KeyRenderer) {}
 
@@ -97,7 +129,7 @@ export class KeyedRecords {
   }
 
   get memoryBytes(): number {
-    return this.meta.byteLength + this.context.byteLength + this.start.byteLength + this.originalAt.byteLength * 2;
+    return this.meta.byteLength + this.context.byteLength + (this.start?.byteLength ?? 0) + this.originalAt.byteLength * 2;
   }
 
   /**
@@ -152,7 +184,7 @@ export class KeyedRecords {
       this.originalAt[i] = Math.floor(packed[i]! / 2 ** 32);
       this.originalId[i] = packed[i]! % 2 ** 32;
     }
-    this.start = start;
+    this.start = this.count === keyCount ? undefined : start;
     this.meta = meta;
     this.context = context;
     this.keyOf = undefined;
@@ -160,8 +192,9 @@ export class KeyedRecords {
 
   /** Appends one Match per record of `keyId`. */
   emit(keyId: number, type: IndicatorType, feed: string, out: Match[]): void {
-    const end = this.start[keyId + 1]!;
-    for (let r = this.start[keyId]!; r < end; r++) {
+    const first = this.start === undefined ? keyId : this.start[keyId]!;
+    const end = this.start === undefined ? keyId + 1 : this.start[keyId + 1]!;
+    for (let r = first; r < end; r++) {
       const meta = this.meta[r]!;
       out.push({
         type,
