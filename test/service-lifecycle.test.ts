@@ -131,7 +131,7 @@ it('config reload: an invalid file is rejected (running config kept), a valid on
 it('connection limit, allowed clients and idle timeout close connections; the service keeps serving', async () => {
   const config = loadServiceConfig();
   config.input.maxConnections = 2;
-  config.input.idleTimeoutMs = 300;
+  config.input.idleTimeoutMs = 2000; // long enough that only the limit can close the third connection, even on a busy machine
   const service = await startService({ config, listen: { host: '127.0.0.1', port: 0 }, replyOnly: true, spoolDir: path.join(tmp, 'spool') });
   try {
     const a = await LineClient.connect(service.address.port);
