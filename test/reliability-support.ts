@@ -1,0 +1,81 @@
+/**
+ * Support for the reliability and security tests: the real `feedtrace serve` as a child process (so its memory
+ * and file descriptors can be read from /proc and it can be SIGKILLed), and a small real feed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { cliBundle, dataset } from './support/paths.js';
+
+/** Real ipsum addresses (the feed's data lines, in file order). */
+export const ipsumIps: string[] = fs
+  .readFileSync(dataset('ipsum', 'ipsum.txt'), 'utf8')
+  .split('\n')
+  .filter((l) => l && !l.startsWith('#'))
+  .map((l) => l.split('\t')[0]!);
+
+export function tmpDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `feedtrace-${prefix}-`));
+}
+
+/** The first `n` ipsum entries as an ipsum file in `dir` (the full feed is loaded elsewhere; here start-up speed matters). */
+export function writeIpsum(dir: string, n = 2000, name = 'ipsum.txt'): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, ipsumIps.slice(0, n).map((ip) => `${ip}\t3\n`).join(''));
+  return file;
+}
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  pid: number;
+  port: number;
+  /** Everything the service wrote on stderr so far. */
+  log(): string;
+  exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `feedtrace serve ARGS` (listening on an ephemeral loopback port unless ARGS say otherwise); resolves once it listens. */
+export function spawnService(args: string[], opts: { listen?: boolean } = {}): Promise<ServiceProcess> {
+  const listen = opts.listen === false ? [] : ['--listen', '127.0.0.1:0'];
+  const child = spawn(process.execPath, [cliBundle, 'serve', ...listen, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (t: string) => (err += t));
+  return new Promise((resolve, reject) => {
+    const onData = (): void => {
+      const m = /listening on (?:\[[^\]]+\]|[\d.]+):(\d+)/.exec(err);
+      if (!m) return;
+      child.stderr!.off('data', onData);
+      resolve({
+        child,
+        pid: child.pid!,
+        port: Number(m[1]),
+        log: () => err,
+        exited,
+        kill: async (signal = 'SIGKILL') => {
+          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+          return exited;
+        },
+      });
+    };
+    child.stderr!.on('data', onData);
+    void exited.then((code) => reject(new Error(`feedtrace serve exited (${code}) before listening: ${err.trim()}`)));
+  });
+}
+
+/** Resident memory (VmRSS) and its peak (VmHWM) of a process, in bytes (Linux /proc). */
+export function memoryOf(pid: number): { rss: number; peak: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)![1]) * 1024;
+  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+/** Open file descriptors of a process (Linux /proc). */
+export function fdsOf(pid: number): number {
+  return fs.readdirSync(`/proc/${pid}/fd`).length;
+}
+
+export const MB = 1024 * 1024;
