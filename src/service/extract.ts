@@ -57,14 +57,13 @@ export function runRegex(rule: RegexRule, event: string): string[] {
 /**
  * The default hash rules (hexWordPattern) cost half of the extraction when run as three regexes (each tries every
  * position of the event); one scan finds the same words for all of them, for any number of lengths.
+ * The length of the hex words a rule extracts when its pattern is exactly hexWordPattern(length), else null.
  */
-const HEX_WORD_LENGTHS = new Map([32, 40, 64].map((length) => [hexWordPattern(length), length]));
-
-/** The hex word length a rule extracts, when it is exactly a hexWordPattern regex; else null (run the regex). */
 function hexWordLength(rule: RegexRule): number | null {
-  const length = HEX_WORD_LENGTHS.get(rule.pattern);
+  const length = Number(/\{(\d+)\}/.exec(rule.pattern)?.[1]);
+  if (!(length > 0) || rule.pattern !== hexWordPattern(length)) return null;
   // The pattern decides the flags (no inline flags here: `g`, with or without `u`, which these words do not depend on).
-  return length !== undefined && (rule.regex.flags === 'g' || rule.regex.flags === 'gu') ? length : null;
+  return rule.regex.flags === 'g' || rule.regex.flags === 'gu' ? length : null;
 }
 
 /** Code unit → 1 hex digit, 2 other word character (`\w`, which is ASCII-only for `\b` without the `i` flag), 0 other. */
