@@ -200,7 +200,9 @@ export async function runLookup(opts: RunOptions): Promise<RunResult> {
   };
 
   const parser = opts.input.pipe(
-    parse({ bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true }),
+    // Both line ends, whatever the first row uses: csv-parse otherwise takes the first row's as the only one,
+    // and a file mixing CRLF and LF would glue rows together (their values lost or looked up with a line break).
+    parse({ bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, record_delimiter: ['\r\n', '\n'] }),
   );
   let inputError: string | undefined;
   try {
