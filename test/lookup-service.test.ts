@@ -12,7 +12,9 @@ import { FIELDS, makeApp, runWithInput, startService, type RealService, type Tem
 import { cliBundle, dataset } from './support/paths.js';
 import { LineClient, waitFor } from './support/service-net.js';
 
-const csv = (rows: string[][]): string => stringify(rows, { record_delimiter: 'windows' });
+// Splunk's CSV: CRLF rows, and (RFC 4180) any field holding a CR or LF is quoted; csv-stringify would leave a
+// bare LF unquoted in CRLF mode, which a reader must take as a row break.
+const csv = (rows: string[][]): string => stringify(rows, { record_delimiter: 'windows', quoted_match: /[\r\n]/ });
 const header = FIELDS;
 const row = (inputs: Partial<Record<string, string>>): string[] => header.map((f) => inputs[f] ?? '');
 const col = (name: string): number => header.indexOf(name);
