@@ -7,6 +7,7 @@ import { measureEngineChild, runEngineBench } from './engine.js';
 import { runServiceBench, serviceBenchChild } from './service.js';
 import { lookupBenchChild, runLookupBench } from './lookup.js';
 import { runExtractBench } from './extract.js';
+import { runSoakBench } from './soak.js';
 
 interface BenchGroup {
   description: string;
@@ -33,6 +34,10 @@ const groups: Record<string, BenchGroup> = {
   extract: {
     description: 'event extraction alone (default config): events/s per real log type, against the straightforward reference',
     run: runExtractBench,
+  },
+  soak: {
+    description: 'soak: the service at a steady rate for 10 minutes (--seconds, --rate, --reload) with feed replacements; lost, duplicated, memory, fds',
+    run: runSoakBench,
   },
 };
 
