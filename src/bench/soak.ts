@@ -45,8 +45,10 @@ export interface SoakResult {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const defaultCli = (): string => (fs.existsSync(path.join(here, 'feedtrace.js')) ? path.join(here, 'feedtrace.js') : path.resolve(here, '..', '..', 'dist', 'feedtrace.js'));
-const defaultDatasets = (): string => process.env['FEEDTRACE_DATASETS'] ?? path.resolve(here, '..', '..', '..', 'shared', 'datasets');
+/** dist/bench.js when bundled, src/bench/soak.ts when run from source (tests). */
+const repoRoot = fs.existsSync(path.join(here, 'feedtrace.js')) ? path.resolve(here, '..') : path.resolve(here, '..', '..');
+const defaultCli = (): string => path.join(repoRoot, 'dist', 'feedtrace.js');
+const defaultDatasets = (): string => process.env['FEEDTRACE_DATASETS'] ?? path.resolve(repoRoot, '..', 'shared', 'datasets');
 
 /** The default config with a `SEQ` context regex rendered at the end of every detection line, and a quick reconnect. */
 export function soakConfigXml(): string {
