@@ -4,7 +4,7 @@
  */
 import type { ContextFields, Match } from '../types.js';
 import { FeedStrings, KeyedRecords } from './records.js';
-import { StringTable } from './string-table.js';
+import { type HostSuffixes, StringTable } from './string-table.js';
 
 /** Lower case, surrounding blanks and one trailing dot removed; undefined when it cannot be a host name. */
 export function normalizeDomain(text: string): string | undefined {
@@ -42,15 +42,13 @@ export class DomainIndex {
     this.records.finish(this.keys.size);
   }
 
-  /** Matches the normalized host `text[start, end)`: exactly, then on each parent suffix when `suffixes`. */
-  collect(text: string, start: number, end: number, suffixes: boolean, feed: string, out: Match[]): void {
+  /** Matches the normalized host `host` of `text`: exactly, then on each parent suffix when `suffixes`. */
+  collect(text: string, host: HostSuffixes, suffixes: boolean, feed: string, out: Match[]): void {
     if (this.keys.size === 0) return;
-    const id = this.keys.find(text, start, end);
-    if (id >= 0) this.records.emit(id, 'domain', feed, out);
-    if (!suffixes) return;
-    for (let dot = text.indexOf('.', start); dot >= 0 && dot < end - 1; dot = text.indexOf('.', dot + 1)) {
-      const parent = this.keys.find(text, dot + 1, end);
-      if (parent >= 0) this.records.emit(parent, 'domain', feed, out);
+    const probes = suffixes ? host.count : 1;
+    for (let k = 0; k < probes; k++) {
+      const id = this.keys.findHashed(text, host.start[k]!, host.end, host.hash[k]!);
+      if (id >= 0) this.records.emit(id, 'domain', feed, out);
     }
   }
 }

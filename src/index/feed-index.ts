@@ -51,16 +51,16 @@ export class FeedIndex {
         if (query.ip.port < 0) t.url.collectBareHost(query.ipHostText, feed, out);
         return;
       case 'hash':
-        t.hash.collect(query.hashType, query.hashWords, feed, out);
+        t.hash.collect(query.hashType, query.hashWords, query.hashKey, feed, out);
         return;
       case 'domain':
-        t.domain.collect(query.text, 0, query.text.length, this.options.domainSuffix, feed, out);
-        t.url.collectHost(query.text, feed, out);
+        t.domain.collect(query.text, query.host, this.options.domainSuffix, feed, out);
+        t.url.collectHost(query.text, query.host, query.pathHash, feed, out);
         return;
       case 'url':
-        t.url.collectUrl(query.text, query.hostEnd, feed, out);
+        t.url.collectUrl(query.text, query.textHash, query.host, query.pathHash, feed, out);
         if (query.hostIsIp) t.ip.collect(query.ip, feed, out);
-        else t.domain.collect(query.text, 0, query.hostEnd, this.options.domainSuffix, feed, out);
+        else t.domain.collect(query.text, query.host, this.options.domainSuffix, feed, out);
         return;
       case 'none':
         return;

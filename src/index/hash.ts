@@ -83,10 +83,10 @@ export class HashIndex {
     }
   }
 
-  /** `words` holds the query hash as parsed by `parseHex`. */
-  collect(type: HashType, words: Uint32Array, feed: string, out: Match[]): void {
+  /** `words` holds the query hash as parsed by `parseHex`, `key` is their `hashWords`. */
+  collect(type: HashType, words: Uint32Array, key: number, feed: string, out: Match[]): void {
     const table = this.tables[type];
-    const id = table.keys.find(words);
+    const id = table.keys.find(words, key);
     if (id >= 0) table.records.emit(id, type, feed, out);
   }
 }

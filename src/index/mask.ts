@@ -23,7 +23,7 @@
  */
 import type { ContextFields, Match } from '../types.js';
 import { FeedStrings, KeyedRecords, groupByKey } from './records.js';
-import { StringTable, grow } from './string-table.js';
+import { type HostSuffixes, StringTable, grow } from './string-table.js';
 
 /** Where the host of a normalized URL (or mask) ends: at the first `/` or `?`. */
 export function hostEnd(url: string): number {
@@ -115,10 +115,10 @@ class MaskBuckets {
     this.filedMask = new Uint32Array(0);
   }
 
-  /** The ids of the masks filed under `text[from, to)`: `masks[first .. end)` as [first, end], or undefined. */
-  find(text: string, from: number, to: number): Uint32Array | undefined {
+  /** The ids of the masks filed under `text[from, to)` (`hash`: its `hashText`), or undefined. */
+  find(text: string, from: number, to: number, hash: number): Uint32Array | undefined {
     if (this.keys.size === 0) return undefined;
-    const key = this.keys.find(text, from, to);
+    const key = this.keys.findHashed(text, from, to, hash);
     return key < 0 ? undefined : this.masks.subarray(this.start[key]!, this.start[key + 1]!);
   }
 }
@@ -161,14 +161,11 @@ export class MaskIndex {
     this.residualCompiled = this.residual.map((id) => compileMask(this.masks.text(id)));
   }
 
-  /** Appends the matches of the normalized URL `url` whose host ends at `end`. */
-  collect(url: string, end: number, feed: string, out: Match[]): void {
+  /** Appends the matches of the normalized URL `url` with its `host` (and suffixes) and the `hashText` of its rest. */
+  collect(url: string, host: HostSuffixes, pathHash: number, feed: string, out: Match[]): void {
     if (this.masks.size === 0) return;
-    this.testAll(this.byHost.find(url, 0, end), url, feed, out);
-    for (let dot = url.indexOf('.'); dot >= 0 && dot < end - 1; dot = url.indexOf('.', dot + 1)) {
-      this.testAll(this.byHost.find(url, dot + 1, end), url, feed, out);
-    }
-    this.testAll(this.byPath.find(url, end, url.length), url, feed, out);
+    for (let k = 0; k < host.count; k++) this.testAll(this.byHost.find(url, host.start[k]!, host.end, host.hash[k]!), url, feed, out);
+    this.testAll(this.byPath.find(url, host.end, url.length, pathHash), url, feed, out);
     for (let i = 0; i < this.residual.length; i++) {
       if (maskMatches(this.residualCompiled[i]!, url)) this.records.emit(this.residual[i]!, 'url', feed, out);
     }

@@ -6,7 +6,9 @@ import { normalizeDomain } from './domain.js';
 import { type HashType, HEX_LENGTH, hashTypeOfLength, parseHex } from './hash.js';
 import { IpAddress, formatIp, parseIpQuery } from './ip-address.js';
 import { hostEnd } from './mask.js';
+import { HostSuffixes, hashText } from './string-table.js';
 import { normalizeUrlSafely } from './url.js';
+import { hashWords } from './word-table.js';
 
 export class ParsedQuery {
   kind: 'url' | 'domain' | 'ip' | 'hash' | 'none' = 'none';
@@ -14,11 +16,20 @@ export class ParsedQuery {
   text = '';
   /** url: where the host ends in `text`. */
   hostEnd = 0;
+  /**
+   * Table hashes of what every feed probes, computed once a query. url: `textHash` of the whole URL, `host`
+   * (its host and parent suffixes), `pathHash` of the rest; domain: `host` is the name, `pathHash` the empty rest.
+   */
+  textHash = 0;
+  readonly host = new HostSuffixes();
+  pathHash = 0;
   /** url: the host is an IP address (then `ip` holds it). */
   hostIsIp = false;
   readonly ip = new IpAddress();
   hashType: HashType = 'md5';
   readonly hashWords = new Uint32Array(8);
+  /** hash: `hashWords` hashed for the word tables. */
+  hashKey = 0;
 
   private hostText: string | undefined;
 
@@ -49,6 +60,9 @@ export function parseQuery(type: QueryType, value: string, into: ParsedQuery): P
       into.text = normalized.url;
       into.hostEnd = hostEnd(normalized.url);
       into.hostIsIp = startsLikeIp(normalized.url) && parseIpQuery(normalized.url.slice(0, into.hostEnd), into.ip);
+      into.textHash = hashText(into.text, 0, into.text.length);
+      into.host.set(into.text, 0, into.hostEnd);
+      into.pathHash = hashText(into.text, into.hostEnd, into.text.length);
       into.kind = 'url';
       return into;
     }
@@ -56,6 +70,8 @@ export function parseQuery(type: QueryType, value: string, into: ParsedQuery): P
       const domain = normalizeDomain(value);
       if (domain === undefined) return into;
       into.text = domain;
+      into.host.set(domain, 0, domain.length);
+      into.pathHash = hashText(domain, domain.length, domain.length);
       into.kind = 'domain';
       return into;
     }
@@ -71,6 +87,7 @@ export function parseQuery(type: QueryType, value: string, into: ParsedQuery): P
     case 'sha256':
       if (parseHex(value.trim(), HEX_LENGTH[type], into.hashWords)) {
         into.hashType = type;
+        into.hashKey = hashWords(into.hashWords, 0, HEX_LENGTH[type] / 8);
         into.kind = 'hash';
       }
       return into;

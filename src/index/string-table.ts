@@ -55,13 +55,16 @@ export class StringTable {
 
   /** The id of `text.slice(start, end)`, or -1; allocates nothing for ASCII text. */
   find(text: string, start = 0, end = text.length): number {
+    return this.findHashed(text, start, end, hashText(text, start, end));
+  }
+
+  /**
+   * `find` with the slice's `hashText` computed by the caller: a query probes the same slices in every feed's
+   * tables, so it hashes them once.
+   */
+  findHashed(text: string, start: number, end: number, hash: number): number {
     if (this.count === 0) return -1;
-    let hash = FNV_OFFSET;
-    for (let i = start; i < end; i++) {
-      const code = text.charCodeAt(i);
-      if (code >= 0x80) return this.findBytes(encodeScratch(text.slice(start, end)));
-      hash = Math.imul(hash ^ code, FNV_PRIME);
-    }
+    if (hash < 0) return this.findBytes(encodeScratch(text.slice(start, end)));
     const mask = this.slots.length - 1;
     const length = end - start;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
@@ -119,10 +122,75 @@ export class StringTable {
   }
 }
 
+/*
+ * The hash runs from the last character to the first, so that one pass over a host name yields the hash of
+ * every parent suffix on the way (`HostSuffixes`).
+ */
 function hashBytes(bytes: Uint8Array, from: number, to: number): number {
   let hash = FNV_OFFSET;
-  for (let i = from; i < to; i++) hash = Math.imul(hash ^ bytes[i]!, FNV_PRIME);
+  for (let i = to - 1; i >= from; i--) hash = Math.imul(hash ^ bytes[i]!, FNV_PRIME);
+  return finalize(hash);
+}
+
+/** The table hash of `text.slice(start, end)`, or -1 when it is not ASCII (then its UTF-8 bytes are hashed). */
+export function hashText(text: string, start: number, end: number): number {
+  let hash = FNV_OFFSET;
+  for (let i = end - 1; i >= start; i--) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return -1;
+    hash = Math.imul(hash ^ code, FNV_PRIME);
+  }
+  return finalize(hash);
+}
+
+/**
+ * FNV-1a's low bits depend only on the low bits of each step (a multiplication carries upwards only), and a
+ * slot is chosen by the low bits: mix the high bits down first.
+ */
+function finalize(hash: number): number {
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
   return hash >>> 0;
+}
+
+/**
+ * A host name of a query and each of its parent suffixes (`a.b.c`, `b.c`, `c`) with their table hashes, from
+ * one pass over the name: a lookup probes them in the domain and mask tables of every feed.
+ */
+export class HostSuffixes {
+  /** Suffix `k` (0: the whole host, possibly empty) is `text.slice(start[k], end)`; its hash is `hash[k]` (-1: not ASCII). */
+  count = 0;
+  end = 0;
+  readonly start: number[] = [];
+  readonly hash: number[] = [];
+
+  /** Set to the host `text.slice(start, end)`. */
+  set(text: string, start: number, end: number): void {
+    this.end = end;
+    let count = 0;
+    let hash = FNV_OFFSET;
+    let ascii = true;
+    // Suffixes are found longest last; stored longest first (the order matches are reported in).
+    for (let i = end - 1; i >= start; i--) {
+      const code = text.charCodeAt(i);
+      if (code >= 0x80) ascii = false;
+      hash = Math.imul(hash ^ code, FNV_PRIME);
+      if (i === start || text.charCodeAt(i - 1) === 0x2e /* . */) {
+        this.start[count] = i;
+        this.hash[count++] = ascii ? finalize(hash) : -1;
+      }
+    }
+    if (start === end) {
+      this.start[0] = start;
+      this.hash[0] = finalize(FNV_OFFSET);
+      count = 1;
+    }
+    this.start.length = this.hash.length = count;
+    this.start.reverse();
+    this.hash.reverse();
+    this.count = count;
+  }
 }
 
 /** Reused buffer for the UTF-8 bytes of non-ASCII queries. */

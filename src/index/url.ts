@@ -9,7 +9,7 @@ import type { ContextFields, Match } from '../types.js';
 import { normalizeUrl, type UrlNormalization } from '../normalize/url.js';
 import { FeedStrings, KeyedRecords } from './records.js';
 import { MaskIndex, hostEnd } from './mask.js';
-import { StringTable } from './string-table.js';
+import { type HostSuffixes, StringTable, hashText } from './string-table.js';
 
 /**
  * Stands in for `*` while a mask goes through URL normalization, which would otherwise treat it as text
@@ -58,9 +58,9 @@ class UrlTable {
     this.keys.compact();
     this.records.finish(this.keys.size);
   }
-  collect(text: string, start: number, end: number, feed: string, out: Match[]): void {
+  collect(text: string, start: number, end: number, hash: number, feed: string, out: Match[]): void {
     if (this.keys.size === 0) return;
-    const id = this.keys.find(text, start, end);
+    const id = this.keys.findHashed(text, start, end, hash);
     if (id >= 0) this.records.emit(id, 'url', feed, out);
   }
   get memoryBytes(): number {
@@ -107,21 +107,23 @@ export class UrlIndex {
     this.masks.finish();
   }
 
-  /** Matches a normalized URL whose host ends at `end` (exact, bare host, masks). */
-  collectUrl(url: string, end: number, feed: string, out: Match[]): void {
-    this.exact.collect(url, 0, url.length, feed, out);
-    if (end < url.length) this.exact.collect(url, 0, end, feed, out);
-    this.masks.collect(url, end, feed, out);
+  /** Matches a normalized URL (`hash`: its `hashText`) with its host (exact, bare host, masks). */
+  collectUrl(url: string, hash: number, host: HostSuffixes, pathHash: number, feed: string, out: Match[]): void {
+    this.exact.collect(url, 0, url.length, hash, feed, out);
+    if (host.end < url.length) this.exact.collect(url, 0, host.end, host.hash[0]!, feed, out);
+    this.masks.collect(url, host, pathHash, feed, out);
   }
 
-  /** Matches a domain query against bare-host entries and masks. */
-  collectHost(host: string, feed: string, out: Match[]): void {
-    this.exact.collect(host, 0, host.length, feed, out);
-    this.masks.collect(host, host.length, feed, out);
+  /** Matches a domain query (the whole of `text`) against bare-host entries and masks. */
+  collectHost(text: string, host: HostSuffixes, pathHash: number, feed: string, out: Match[]): void {
+    this.exact.collect(text, 0, text.length, host.hash[0]!, feed, out);
+    this.masks.collect(text, host, pathHash, feed, out);
   }
 
   /** Matches an IP query against bare-host entries only (one probe: IP lookups are the hot path). */
   collectBareHost(host: () => string, feed: string, out: Match[]): void {
-    if (this.hasIpHosts) this.exact.collect(host(), 0, host().length, feed, out);
+    if (!this.hasIpHosts) return;
+    const text = host();
+    this.exact.collect(text, 0, text.length, hashText(text, 0, text.length), feed, out);
   }
 }

@@ -35,12 +35,12 @@ export class WordTable {
     return id;
   }
 
-  /** The id of the key in `words[0 .. width)`, or -1. */
-  find(words: Uint32Array): number {
+  /** The id of the key in `words[0 .. width)`, or -1; `hash` may be given when the caller has it (`hashWords`). */
+  find(words: Uint32Array, hash = hashWords(words, 0, this.width)): number {
     if (this.count === 0) return -1;
     const width = this.width;
     const mask = this.slots.length - 1;
-    for (let slot = hashWords(words, 0, width) & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const entry = this.slots[slot]!;
       if (entry === 0) return -1;
       const base = (entry - 1) * width;
@@ -73,7 +73,7 @@ export class WordTable {
 }
 
 /** Murmur3-style mixing: consecutive IPv4 addresses must not land in consecutive slots. */
-function hashWords(words: Uint32Array, from: number, width: number): number {
+export function hashWords(words: Uint32Array, from: number, width: number): number {
   let hash = 0x9747b28c;
   for (let w = 0; w < width; w++) {
     let k = Math.imul(words[from + w]!, 0xcc9e2d51);
