@@ -42,8 +42,11 @@ interface Served {
   startup: string;
 }
 
+/** `BENCH_CPU_PROF=<dir>`: the servers write V8 CPU profiles there on exit (compare ratios within one run). */
+const profileArgs = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : [];
+
 async function spawnServer(args: string[]): Promise<Served> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...profileArgs, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

@@ -29,12 +29,26 @@ function escapeCharacter(ch: string): string {
  */
 export function quoteValue(value: string): string {
   if (value === '') return '""';
-  if (!NEEDS_QUOTES.test(value)) return value;
+  if (isBare(value)) return value;
   return `"${value.replace(ESCAPED, escapeCharacter)}"`;
+}
+
+/** ASCII characters that NEEDS_QUOTES matches, as a table: most values are short ASCII, checked per line. */
+const SPECIAL_ASCII = new Uint8Array(128).map((_, c) => (NEEDS_QUOTES.test(String.fromCharCode(c)) ? 1 : 0));
+
+/** Whether NEEDS_QUOTES finds nothing in `text` (a table look-up per ASCII character, the regex beyond ASCII). */
+function isBare(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128) return !NEEDS_QUOTES.test(text);
+    if (SPECIAL_ASCII[c] === 1) return false;
+  }
+  return true;
 }
 
 /** A context field name as a key: characters that would end or break the key become `_`. */
 export function keyName(name: string): string {
+  if (name !== '' && isBare(name)) return name;
   const cleaned = name.replace(/[\s"=\\\x00-\x1f\x7f-\x9f]/gu, '_');
   return cleaned === '' ? '_' : cleaned;
 }
@@ -89,10 +103,13 @@ function fill(template: Template, valueOf: (name: string) => string): string {
 /** Renders context fields with a field template (`%ParamName%`, `%ParamValue%`), concatenated. */
 function renderFields(template: Template, fields: ContextFields): string {
   let out = '';
-  for (const [name, value] of fields) {
-    out += fill(template, (slot) => (slot === 'ParamName' ? keyName(name) : slot === 'ParamValue' ? quoteValue(value) : ''));
-  }
+  for (const [name, value] of fields) out += renderField(template, name, value);
   return out;
+}
+
+/** One context field with a field template. */
+function renderField(template: Template, name: string, value: string): string {
+  return fill(template, (slot) => (slot === 'ParamName' ? keyName(name) : slot === 'ParamValue' ? quoteValue(value) : ''));
 }
 
 /** The output side of a config with every template compiled once. */
@@ -197,10 +214,7 @@ export function renderFinished(output: OutputConfig, input: FinishedInput): stri
   return fill(compiled.finished, (name) => {
     if (name === 'Date') return formatDate(input.date);
     if (name === 'RecordContext') {
-      return renderFields(compiled.recordField, [
-        ['sent_events', String(input.sentEvents)],
-        ['total', formatTotals(input.totals)],
-      ]);
+      return renderField(compiled.recordField, 'sent_events', String(input.sentEvents)) + renderField(compiled.recordField, 'total', formatTotals(input.totals));
     }
     if (name === 'ActionableFields' || name === 'Category' || name === 'MatchedIndicator') return '';
     return quoteValue(regexValue(input.values, name, undefined));

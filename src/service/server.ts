@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { Matcher } from '../index/matcher.js';
 import { Alerts } from './alerts.js';
 import { loadServiceConfig, networkContains, type HostPort, type ServiceConfig, type ServiceFeed } from './config.js';
@@ -136,6 +137,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       memoryLimitBytes: Math.max(64 * 1024, config.spool.memoryQueueEvents * LINE_BYTES_ESTIMATE),
       log,
       onSpoolFull: (bytes) => alerts?.spoolFull(bytes),
+      tls: config.output.tls,
     });
   const output = options.replyOnly ? null : makeOutput(outputTarget, 'output', spoolDir);
   const alertOutput =
@@ -170,7 +172,27 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
   // Listener.
   const connections = new Set<Connection>();
-  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => accept(socket));
+  const listenerTls = config.input.tls;
+  const clientAllowed = (ip: string): boolean => config.input.allowedClients.length === 0 || config.input.allowedClients.some((n) => networkContains(n, ip));
+  const remoteIp = (socket: net.Socket): string => (socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  // TLS (read once at start, like the listen address): events are read only after the handshake; a client whose
+  // handshake fails or stalls (10 s) never gets a session. With a client CA, its certificate must be signed by it.
+  const server: net.Server = listenerTls
+    ? tls.createServer(
+        { cert: listenerTls.cert, key: listenerTls.key, ca: listenerTls.clientCa, requestCert: listenerTls.clientCa !== undefined, rejectUnauthorized: listenerTls.clientCa !== undefined, allowHalfOpen: true, handshakeTimeout: 10_000 },
+        (socket) => accept(socket),
+      )
+    : net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => accept(socket));
+  if (listenerTls) {
+    // Clients outside AllowedClients are refused before a handshake is spent on them (accept() logs them).
+    server.prependListener('connection', (raw: net.Socket) => {
+      if (!clientAllowed(remoteIp(raw))) accept(raw);
+    });
+    server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
+      const ip = remoteIp(socket);
+      if (clientAllowed(ip)) log(`connection from ${ip} refused: TLS: ${error.message}`);
+    });
+  }
   const listen = options.listen ?? config.input.listen;
   try {
     await new Promise<void>((resolve, reject) => {
@@ -193,9 +215,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   });
 
   function accept(socket: net.Socket): void {
-    const ip = (socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
-    const allowed = config.input.allowedClients;
-    if (allowed.length > 0 && !allowed.some((n) => networkContains(n, ip))) {
+    const ip = remoteIp(socket);
+    if (!clientAllowed(ip)) {
       stats.rejectedConnections++;
       log(`connection from ${ip} refused: not in AllowedClients`);
       socket.destroy();
@@ -208,6 +229,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       return;
     }
     stats.acceptedConnections++;
+    socket.setNoDelay(true);
     const head = new SessionHead();
     const conn: Connection = {
       socket,
@@ -245,7 +267,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     });
   }
 
+  /**
+   * The time stamp of the events being processed: taken once per read, not per event (reading the clock was a
+   * few per cent of the per-event cost; lines show seconds, and a read is processed within milliseconds).
+   */
+  let readDate = new Date();
+
   function onData(conn: Connection, chunk: Buffer, ended = false): void {
+    readDate = new Date();
     let data = chunk;
     if (!conn.head.done && !ended) {
       const r = conn.head.feed(chunk, () => conn.socket.write('PONG\n'));
@@ -278,7 +307,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     if (counted) stats.events++;
     const extraction = extractor.extract(event, conn.ip);
     const formats = config.output;
-    const date = new Date();
+    const date = readDate;
     let lines = '';
     let sent = 0;
     let totals: Map<string, number> | null = null;
@@ -312,7 +341,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     // client waits for it). Elsewhere: when the flag was sent alone, or FinishedEventFormat is enabled.
     const finished = flags.replyBack ? flags.sendFinishedEvent : flags.sendFinishedEvent || formats.finishedEventFormat.enabled;
     if (finished) {
-      lines += sent === 0 ? emptyFinished(formats, date, extraction?.values) : renderFinished(formats, { date, sentEvents: sent, totals: totals ?? new Map(), values: extraction?.values ?? new Map() });
+      lines += sent === 0 ? emptyFinished(formats, date, extraction?.values) : renderFinished(formats, { date, sentEvents: sent, totals: totals ?? NO_TOTALS, values: extraction?.values ?? NO_VALUES });
       lines += '\n';
     }
     if (lines.length === 0) return;
@@ -325,6 +354,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
    * only changes with the date, so it is rendered once per second and per config.
    */
   const emptyFinishedCache = new WeakMap<ServiceConfig['output'], { date: string; line: string } | null>();
+  const NO_TOTALS: ReadonlyMap<string, number> = new Map();
+  const NO_VALUES: ReadonlyMap<string, readonly string[]> = new Map();
   const NO_EVENT_VALUES = new Set(['Date', 'RecordContext', 'ActionableFields', 'Category', 'MatchedIndicator']);
   function emptyFinished(formats: ServiceConfig['output'], date: Date, values: ReadonlyMap<string, readonly string[]> | undefined): string {
     let cached = emptyFinishedCache.get(formats);
@@ -332,14 +363,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       cached = compileOutput(formats).finished.names.every((n) => NO_EVENT_VALUES.has(n)) ? { date: '', line: '' } : null;
       emptyFinishedCache.set(formats, cached);
     }
-    const render = (): string => renderFinished(formats, { date, sentEvents: 0, totals: new Map(), values: values ?? new Map() });
-    if (cached === null) return render();
-    const text = formatDate(date);
-    if (cached.date !== text) {
-      cached.line = render();
+    if (cached !== null) {
+      const text = formatDate(date);
+      if (cached.date === text) return cached.line;
       cached.date = text;
     }
-    return cached.line;
+    const line = renderFinished(formats, { date, sentEvents: 0, totals: NO_TOTALS, values: values ?? NO_VALUES });
+    if (cached !== null) cached.line = line;
+    return line;
   }
 
   function sendOutput(lines: string, conn: Connection): void {
