@@ -1,7 +1,8 @@
 /** `feedtrace serve`: the matching service (docs/service.md). */
 import type { Command } from 'commander';
 import { parseFeedArg } from '../feeds/load.js';
-import { loadServiceConfig, parseHostPort, type HostPort, type ServiceFeed } from '../service/config.js';
+import { readFileSync } from 'node:fs';
+import { loadServiceConfig, parseHostPort, type HostPort, type ServiceConfig, type ServiceFeed } from '../service/config.js';
 import { startService } from '../service/server.js';
 import type { FeedRole } from '../types.js';
 
@@ -15,6 +16,12 @@ interface ServeOptions {
   feedRefresh?: string;
   spool?: string;
   replyOnly?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  outputTls?: boolean;
+  outputCa?: string;
+  outputServername?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -46,6 +53,12 @@ export function registerServe(program: Command): void {
     .option('--feed-refresh <SECONDS>', 're-read every feed this often, changed or not (feeds are also re-read whenever their file changes)')
     .option('--spool <DIR>', 'disk spool for output lines while the receiver is down or slow (default: the config\'s Spool/Directory; with the built-in config, feedtrace-spool-HOST-PORT under the OS temp dir)')
     .option('--reply-only', 'no output connection: only ReplyBack clients (lookups) get detections; alerts go to the log')
+    .option('--tls-cert <FILE>', 'serve TLS on the listener with this PEM certificate (with --tls-key); overrides InputSettings/Tls')
+    .option('--tls-key <FILE>', 'the PEM private key of --tls-cert')
+    .option('--tls-client-ca <FILE>', 'require client certificates signed by this PEM CA (mutual TLS)')
+    .option('--output-tls', 'connect to --output with TLS (a Splunk [tcp-ssl:PORT] input); verified against Node\'s CAs unless --output-ca')
+    .option('--output-ca <FILE>', 'trust this PEM CA for the output receiver\'s certificate (implies --output-tls)')
+    .option('--output-servername <NAME>', 'name the receiver\'s certificate must carry (default: the --output host; implies --output-tls)')
     .addHelpText(
       'after',
       `
@@ -76,6 +89,7 @@ async function serve(options: ServeOptions): Promise<void> {
   const refresh = options.feedRefresh === undefined ? 0 : Number(options.feedRefresh);
   if (!(refresh >= 0)) throw new Error(`--feed-refresh: "${options.feedRefresh}" is not a number of seconds`);
   for (const item of config.ignored) log(`config: ${item} has no effect here`);
+  applyTlsOptions(config, options);
   const service = await startService({
     config,
     listen: options.listen === undefined ? undefined : parseAddress(options.listen, '--listen', true),
@@ -89,9 +103,9 @@ async function serve(options: ServeOptions): Promise<void> {
   });
   const feeds = service.feeds.loaded();
   const feedText = feeds.length === 0 ? 'none' : feeds.map((f) => `${f.name}${f.role === 'feed' ? '' : ` (${f.role})`} ${f.records}`).join(', ');
-  const out = service.output ? `${hostPort(service.output.target)}` : 'none (reply-only)';
+  const out = service.output ? `${hostPort(service.output.target)}${config.output.tls ? ' (TLS)' : ''}` : 'none (reply-only)';
   const host = service.address.host.includes(':') ? `[${service.address.host}]` : service.address.host;
-  log(`listening on ${host}:${service.address.port}; feeds: ${feedText}; output ${out}`);
+  log(`listening on ${host}:${service.address.port}${config.input.tls ? ' (TLS)' : ''}; feeds: ${feedText}; output ${out}`);
 
   process.on('SIGHUP', () => void service.reload());
   await new Promise<void>((resolve) => {
@@ -106,6 +120,30 @@ async function serve(options: ServeOptions): Promise<void> {
   log(`stopped after ${s.processedEvents} events, ${s.detections} detections counted`);
   // Exit even if a library left a handle open; unref'd, so it never delays a clean exit.
   setTimeout(() => process.exit(0), 1000).unref();
+}
+
+/** TLS from the command line replaces the config's (read once at start, like the addresses). */
+function applyTlsOptions(config: ServiceConfig, options: ServeOptions): void {
+  const pem = (file: string, option: string): string => {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new Error(`${option}: cannot read ${file}: ${(error as Error).message}`);
+    }
+    if (!text.includes('-----BEGIN ')) throw new Error(`${option}: ${file} is not a PEM file`);
+    return text;
+  };
+  if (options.tlsCert !== undefined || options.tlsKey !== undefined || options.tlsClientCa !== undefined) {
+    if (options.tlsCert === undefined || options.tlsKey === undefined) throw new Error('--tls-cert and --tls-key go together');
+    config.input.tls = { cert: pem(options.tlsCert, '--tls-cert'), key: pem(options.tlsKey, '--tls-key') };
+    if (options.tlsClientCa !== undefined) config.input.tls.clientCa = pem(options.tlsClientCa, '--tls-client-ca');
+  }
+  if (options.outputTls || options.outputCa !== undefined || options.outputServername !== undefined) {
+    config.output.tls = { ...config.output.tls };
+    if (options.outputCa !== undefined) config.output.tls.ca = pem(options.outputCa, '--output-ca');
+    if (options.outputServername !== undefined) config.output.tls.serverName = options.outputServername;
+  }
 }
 
 function hostPort(t: HostPort): string {

@@ -105,6 +105,26 @@ export interface OutputConfig {
   /** Absent → alerts go to `connection`. */
   alertConnection?: HostPort;
   finishedEventFormat: FinishedEventFormat;
+  /** Feedtrace `OutputSettings > Tls`: the output (and alert) connection speaks TLS (Splunk `[tcp-ssl:...]` inputs). */
+  tls?: OutputTls;
+}
+
+/** PEM texts read from the files a `Tls` element names (read when the config is loaded, so errors name the element). */
+export interface ListenerTls {
+  cert: string;
+  key: string;
+  /** Clients must present a certificate signed by this CA (mutual TLS). */
+  clientCa?: string;
+}
+
+export interface OutputTls {
+  /** Trusted CA for the receiver's certificate; Node's built-in CAs when absent. */
+  ca?: string;
+  /** Name the receiver's certificate must carry; the host of ConnectionString when absent. */
+  serverName?: string;
+  /** Client certificate, for inputs with requireClientCert. */
+  cert?: string;
+  key?: string;
 }
 
 export interface SpoolConfig {
@@ -132,6 +152,8 @@ export interface ServiceConfig {
     idleTimeoutMs: number;
     /** Empty = every client may connect. */
     allowedClients: Network[];
+    /** Feedtrace `InputSettings > Tls`: the listener speaks TLS only. */
+    tls?: ListenerTls;
     /** `default` is always last; the others in document order. */
     sources: SourceRules[];
   };
@@ -522,7 +544,7 @@ function wholeMatch(regex: RegExp): RegExp {
 
 function readInput(file: string, element: XmlElement, ignored: string[]): ServiceConfig['input'] {
   const reader: ElementReader = new ElementReader(file, element);
-  reader.only(['ConnectionString', 'EventDelimiter', 'RegExps', 'MaxEventSize', 'MaxConnections', 'IdleTimeout', 'AllowedClients']);
+  reader.only(['ConnectionString', 'EventDelimiter', 'RegExps', 'MaxEventSize', 'MaxConnections', 'IdleTimeout', 'AllowedClients', 'Tls']);
   const listenText = reader.text('ConnectionString');
   if (!listenText) reader.fail('missing required element <ConnectionString> (e.g. 127.0.0.1:9999)');
   const listen = parseHostPort(listenText);
@@ -568,7 +590,7 @@ function readInput(file: string, element: XmlElement, ignored: string[]): Servic
 function readOutput(file: string, element: XmlElement, baseDir: string, ignored: string[]): { output: OutputConfig; spool: SpoolConfig } {
   const reader: ElementReader = new ElementReader(file, element);
   const formats = ['EventFormat', 'RecordFieldContextFormat', 'ActionableFieldContextFormat', 'FinishedEventFormat'];
-  reader.only(['ConnectionString', ...formats, 'ActionableFields', 'AlertFormat', 'AlertConnectionString', 'SendEventFilters', 'EventSettings', 'Spool']);
+  reader.only(['ConnectionString', ...formats, 'ActionableFields', 'AlertFormat', 'AlertConnectionString', 'SendEventFilters', 'EventSettings', 'Spool', 'Tls']);
   // 5.x moved some formats into OutputSettings > EventSettings: accept them there too, but not twice.
   const eventSettings = reader.child('EventSettings');
   const eventSettingsReader = eventSettings ? new ElementReader(file, eventSettings) : undefined;
@@ -788,6 +810,52 @@ function readFeeds(file: string, element: XmlElement | undefined, baseDir: strin
   return { feeds, updateIntervalMs: updateMinutes === undefined ? undefined : updateMinutes * 60_000 };
 }
 
+/**
+ * Feedtrace `Tls` inside InputSettings (CertificateFile and KeyFile required, ClientCAFile optional) or
+ * OutputSettings (`enabled`; CAFile, ServerName, CertificateFile + KeyFile optional). Paths are relative to the
+ * config file; the PEM files are read here so a missing or unreadable one is a config error naming the element.
+ */
+function readTls(file: string, parent: XmlElement, baseDir: string, kind: 'listener' | 'output'): ListenerTls | OutputTls | undefined {
+  const element = new ElementReader(file, parent).child('Tls');
+  if (!element) return undefined;
+  const reader: ElementReader = new ElementReader(file, element);
+  const pem = (name: string): string | undefined => {
+    const text = reader.text(name);
+    if (text === undefined) return undefined;
+    if (text === '') reader.fail('empty file name', reader.child(name));
+    const full = path.resolve(baseDir, text);
+    let content: string;
+    try {
+      content = readFileSync(full, 'utf8');
+    } catch (error) {
+      reader.fail(`cannot read ${full}: ${(error as Error).message}`, reader.child(name));
+    }
+    if (!content.includes('-----BEGIN ')) reader.fail(`${full} is not a PEM file`, reader.child(name));
+    return content;
+  };
+  if (kind === 'listener') {
+    reader.only(['CertificateFile', 'KeyFile', 'ClientCAFile']);
+    const cert = pem('CertificateFile');
+    const key = pem('KeyFile');
+    if (cert === undefined || key === undefined) reader.fail('a TLS listener needs <CertificateFile> and <KeyFile> (PEM)');
+    const clientCa = pem('ClientCAFile');
+    return clientCa === undefined ? { cert, key } : { cert, key, clientCa };
+  }
+  reader.only(['CAFile', 'ServerName', 'CertificateFile', 'KeyFile'], ['enabled']);
+  const enabled = element.attributes.enabled ?? 'true';
+  if (enabled !== 'true' && enabled !== 'false') reader.fail(`enabled="${enabled}" must be "true" or "false"`);
+  const tls: OutputTls = {};
+  const ca = pem('CAFile');
+  if (ca !== undefined) tls.ca = ca;
+  const serverName = reader.text('ServerName');
+  if (serverName) tls.serverName = serverName;
+  const cert = pem('CertificateFile');
+  const key = pem('KeyFile');
+  if ((cert === undefined) !== (key === undefined)) reader.fail('a client certificate needs both <CertificateFile> and <KeyFile>');
+  if (cert !== undefined) Object.assign(tls, { cert, key });
+  return enabled === 'true' ? tls : undefined;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
@@ -808,6 +876,8 @@ export function parseServiceConfig(xml: string, file: string): ServiceConfig {
   }
   const baseDir = file === '<default>' ? process.cwd() : path.dirname(path.resolve(file));
   const input = readInput(file, reader.required('InputSettings'), ignored);
+  const inputTls = readTls(file, reader.required('InputSettings'), baseDir, 'listener');
+  if (inputTls) input.tls = inputTls as ListenerTls;
   // CyberTrace ScanSettings: one scanner per connection, so ScannersCount bounds connections when MaxConnections is absent.
   const scan = reader.child('ScanSettings');
   if (scan) {
@@ -822,6 +892,8 @@ export function parseServiceConfig(xml: string, file: string): ServiceConfig {
     }
   }
   const { output, spool } = readOutput(file, reader.required('OutputSettings'), baseDir, ignored);
+  const outputTls = readTls(file, reader.required('OutputSettings'), baseDir, 'output');
+  if (outputTls) output.tls = outputTls;
   const { notification, statisticsIntervalMs } = readNotification(file, reader.child('NotificationSettings'));
   const service = readServiceSettings(file, reader.child('ServiceSettings'), baseDir, ignored);
   const { feeds, updateIntervalMs } = readFeeds(file, reader.child('Feeds'), baseDir, service, ignored);

@@ -8,6 +8,7 @@
  * A receiver that resets the connection can lose what was in the kernel's send buffer; TCP gives no way to know.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { EventEmitter } from 'node:events';
 import type { Spool } from './spool.js';
 
@@ -32,6 +33,8 @@ export interface OutputOptions {
   log?: (message: string) => void;
   /** Called once each time the spool fills up (then lines are dropped and counted until it has room again). */
   onSpoolFull?: (spoolBytes: number) => void;
+  /** Connect with TLS (Splunk `[tcp-ssl:PORT]` inputs); the receiver's certificate is always verified. */
+  tls?: { ca?: string; serverName?: string; cert?: string; key?: string };
 }
 
 /** A line that must not be dropped for a full spool (alerts are few and tell why data is being lost). */
@@ -248,7 +251,11 @@ export class OutputConnection extends EventEmitter {
   private connect(): void {
     if (this.closing) return;
     const { host, port } = this.options.target;
-    const socket = net.connect({ host, port, allowHalfOpen: true });
+    const t = this.options.tls;
+    // SNI only for names (RFC 6066 forbids addresses); an address is still checked against the certificate's IP SANs.
+    const socket = t
+      ? tls.connect({ host, port, ca: t.ca, cert: t.cert, key: t.key, servername: t.serverName ?? (net.isIP(host) ? undefined : host), checkServerIdentity: (name, cert) => tls.checkServerIdentity(t.serverName ?? host, cert) })
+      : net.connect({ host, port, allowHalfOpen: true });
     this.socket = socket;
     this.inflight = [];
     socket.setNoDelay(true);
@@ -256,7 +263,8 @@ export class OutputConnection extends EventEmitter {
     socket.setTimeout(Math.max(1000, this.options.retryTimeoutMs), () => {
       if (!this.connected) socket.destroy(new Error('connect timed out'));
     });
-    socket.on('connect', () => {
+    // With TLS, lines may go out only once the receiver's certificate is verified.
+    socket.on(t ? 'secureConnect' : 'connect', () => {
       socket.setTimeout(0);
       this.connected = true;
       this.connects++;
