@@ -48,7 +48,8 @@ export class DomainIndex {
     const probes = suffixes ? host.count : 1;
     for (let k = 0; k < probes; k++) {
       const id = this.keys.findHashed(text, host.start[k]!, host.end, host.hash[k]!);
-      if (id >= 0) this.records.emit(id, 'domain', feed, out);
+      // The key's text is the query's (no decoding from the table).
+      if (id >= 0) this.records.emit(id, 'domain', feed, out, text.slice(host.start[k]!, host.end));
     }
   }
 }

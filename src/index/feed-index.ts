@@ -51,7 +51,7 @@ export class FeedIndex {
         if (query.ip.port < 0) t.url.collectBareHost(query.ipHostText, feed, out);
         return;
       case 'hash':
-        t.hash.collect(query.hashType, query.hashWords, query.hashKey, feed, out);
+        t.hash.collect(query.hashType, query.text, query.hashWords, query.hashKey, feed, out);
         return;
       case 'domain':
         t.domain.collect(query.text, query.host, this.options.domainSuffix, feed, out);

@@ -4,7 +4,6 @@
  */
 import type { ContextFields, Match } from '../types.js';
 import { FeedStrings, KeyedRecords } from './records.js';
-import { hexDigit } from './ip-address.js';
 import { WordTable } from './word-table.js';
 
 export type HashType = 'md5' | 'sha1' | 'sha256';
@@ -16,19 +15,29 @@ export function hashTypeOfLength(length: number): HashType | undefined {
 
 export const HEX_LENGTH: Record<HashType, number> = { md5: 32, sha1: 40, sha256: 64 };
 
+/** Character code → hex digit value, -1 for any other ASCII character. */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let digit = 0; digit < 16; digit++) {
+  const text = digit.toString(16);
+  HEX_VALUE[text.charCodeAt(0)] = HEX_VALUE[text.toUpperCase().charCodeAt(0)] = digit;
+}
+
 /** Hex text into 32-bit words (8 hex digits each); false unless it is `expectedLength` hex digits. */
 export function parseHex(text: string, expectedLength: number, into: Uint32Array): boolean {
   if (text.length !== expectedLength) return false;
-  for (let w = 0; w < expectedLength / 8; w++) {
+  // Checked once at the end: a -1 digit sets the sign bit of `invalid` (int32 operations only, no branch a digit).
+  let invalid = 0;
+  for (let w = 0, i = 0; i < expectedLength; w++) {
     let word = 0;
-    for (let i = w * 8; i < w * 8 + 8; i++) {
-      const digit = hexDigit(text.charCodeAt(i));
-      if (digit < 0) return false;
-      word = word * 16 + digit;
+    for (const end = i + 8; i < end; i++) {
+      const code = text.charCodeAt(i);
+      const digit = code < 0x80 ? HEX_VALUE[code]! : -1;
+      invalid |= digit;
+      word = (word << 4) | digit;
     }
     into[w] = word;
   }
-  return true;
+  return invalid >= 0;
 }
 
 /** Two lower-case hex digits per byte value. */
@@ -83,11 +92,12 @@ export class HashIndex {
     }
   }
 
-  /** `words` holds the query hash as parsed by `parseHex`, `key` is their `hashWords`. */
-  collect(type: HashType, words: Uint32Array, key: number, feed: string, out: Match[]): void {
+  /** `text` is the query hash, `words` as parsed by `parseHex`, `key` their `hashWords`. */
+  collect(type: HashType, text: string, words: Uint32Array, key: number, feed: string, out: Match[]): void {
     const table = this.tables[type];
     const id = table.keys.find(words, key);
-    if (id >= 0) table.records.emit(id, type, feed, out);
+    // The key's rendering is the query's text in lower case (cheaper than formatting the words).
+    if (id >= 0) table.records.emit(id, type, feed, out, text.toLowerCase());
   }
 }
 

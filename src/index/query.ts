@@ -12,7 +12,7 @@ import { hashWords } from './word-table.js';
 
 export class ParsedQuery {
   kind: 'url' | 'domain' | 'ip' | 'hash' | 'none' = 'none';
-  /** url: the normalized URL; domain: the normalized name; ip: the address's canonical host text. */
+  /** url: the normalized URL; domain: the normalized name; hash: the hex digits as given. */
   text = '';
   /** url: where the host ends in `text`. */
   hostEnd = 0;
@@ -78,19 +78,20 @@ export function parseQuery(type: QueryType, value: string, into: ParsedQuery): P
     case 'ip':
       if (parseIpQuery(value.trim(), into.ip)) into.kind = 'ip';
       return into;
-    case 'hash': {
-      const hashType = hashTypeOfLength(value.trim().length);
-      return hashType === undefined ? into : parseQuery(hashType, value, into);
-    }
+    case 'hash':
     case 'md5':
     case 'sha1':
-    case 'sha256':
-      if (parseHex(value.trim(), HEX_LENGTH[type], into.hashWords)) {
-        into.hashType = type;
-        into.hashKey = hashWords(into.hashWords, 0, HEX_LENGTH[type] / 8);
+    case 'sha256': {
+      const text = value.trim();
+      const hashType = type === 'hash' ? hashTypeOfLength(text.length) : type;
+      if (hashType !== undefined && parseHex(text, HEX_LENGTH[hashType], into.hashWords)) {
+        into.text = text;
+        into.hashType = hashType;
+        into.hashKey = hashWords(into.hashWords, 0, HEX_LENGTH[hashType] / 8);
         into.kind = 'hash';
       }
       return into;
+    }
     default:
       // A type from untyped input (a configuration, a request) that is none of the above.
       return into;

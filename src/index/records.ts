@@ -190,8 +190,8 @@ export class KeyedRecords {
     this.keyOf = undefined;
   }
 
-  /** Appends one Match per record of `keyId`. */
-  emit(keyId: number, type: IndicatorType, feed: string, out: Match[]): void {
+  /** Appends one Match per record of `keyId`; `rendered` is `render(keyId)` when the caller has it at hand (the query's text). */
+  emit(keyId: number, type: IndicatorType, feed: string, out: Match[], rendered?: string): void {
     const first = this.start === undefined ? keyId : this.start[keyId]!;
     const end = this.start === undefined ? keyId + 1 : this.start[keyId + 1]!;
     for (let r = first; r < end; r++) {
@@ -199,17 +199,17 @@ export class KeyedRecords {
       out.push({
         type,
         category: this.strings.categories[meta & CATEGORY_BITS]!,
-        matchedIndicator: this.indicatorOf(r, keyId, meta),
+        matchedIndicator: this.indicatorOf(r, keyId, meta, rendered),
         feed,
         context: this.strings.decodeContext(this.context[r]!),
       });
     }
   }
 
-  private indicatorOf(record: number, keyId: number, meta: number): string {
+  private indicatorOf(record: number, keyId: number, meta: number, rendered: string | undefined): string {
     if (meta & HAS_ORIGINAL) return this.strings.originals.text(this.originalId[lowerBound(this.originalAt, record)]!);
-    const rendered = this.render(keyId);
-    return meta & UPPER_CASE ? rendered.toUpperCase() : rendered;
+    const text = rendered ?? this.render(keyId);
+    return meta & UPPER_CASE ? text.toUpperCase() : text;
   }
 }
 

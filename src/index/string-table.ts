@@ -5,7 +5,6 @@
  * JS string and a Map entry each (about 4× as much).
  */
 
-const textDecoder = new TextDecoder();
 const textEncoder = new TextEncoder();
 
 /** FNV-1a over UTF-8 bytes; the same function hashes arena bytes and query characters. */
@@ -14,6 +13,8 @@ const FNV_PRIME = 0x01000193;
 
 export class StringTable {
   private bytes = new Uint8Array(1024);
+  /** `bytes` as a Buffer, whose UTF-8 decoding of a short range costs half of a TextDecoder's; made when first needed. */
+  private buffer: Buffer | undefined;
   private byteLength = 0;
   /** offsets[id] .. offsets[id + 1] are the bytes of string `id`. */
   private offsets = new Uint32Array(64);
@@ -80,7 +81,8 @@ export class StringTable {
   }
 
   text(id: number): string {
-    return textDecoder.decode(this.bytes.subarray(this.offsets[id]!, this.offsets[id + 1]!));
+    if (this.buffer?.buffer !== this.bytes.buffer) this.buffer = Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    return this.buffer.toString('utf8', this.offsets[id]!, this.offsets[id + 1]!);
   }
 
   /** Drops the growth slack once no more strings will be added. */

@@ -61,7 +61,7 @@ class UrlTable {
   collect(text: string, start: number, end: number, hash: number, feed: string, out: Match[]): void {
     if (this.keys.size === 0) return;
     const id = this.keys.findHashed(text, start, end, hash);
-    if (id >= 0) this.records.emit(id, 'url', feed, out);
+    if (id >= 0) this.records.emit(id, 'url', feed, out, text.slice(start, end));
   }
   get memoryBytes(): number {
     return this.keys.memoryBytes + this.records.memoryBytes;
