@@ -15,8 +15,8 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { parse } from 'csv-parse';
-import { stringify } from 'csv-stringify/sync';
 import type { LookupConfig } from './config.js';
+import { csvRecord } from './csv.js';
 import { formatAddress } from './config.js';
 import { Dispatcher, type Request } from './dispatcher.js';
 import { Fifo } from './fifo.js';
@@ -99,19 +99,20 @@ export async function runLookup(opts: RunOptions): Promise<RunResult> {
   let columns: Columns | undefined;
 
   // Rows are written in batches: one write per row would be one system call per row on a pipe.
-  let batch: string[][] = [];
+  let batch = '';
+  let batchRows = 0;
   let batchScheduled = false;
   const writeBatch = (): void => {
     batchScheduled = false;
-    if (batch.length === 0) return;
-    const rowsNow = batch;
-    batch = [];
-    opts.output.write(stringify(rowsNow, { record_delimiter: 'windows' }));
+    if (batch === '') return;
+    opts.output.write(batch);
+    batch = '';
+    batchRows = 0;
   };
   const write = (row: string[]): void => {
-    batch.push(row);
+    batch += csvRecord(row);
     result.rowsOut++;
-    if (batch.length >= 2048) writeBatch();
+    if (++batchRows >= 2048) writeBatch();
     else if (!batchScheduled) {
       batchScheduled = true;
       setImmediate(writeBatch);
@@ -210,7 +211,7 @@ export async function runLookup(opts: RunOptions): Promise<RunResult> {
       if (!header) {
         header = record;
         columns = resolveColumns(header, opts.fields);
-        batch.push(header);
+        batch += csvRecord(header);
         continue;
       }
       onRow(record);
