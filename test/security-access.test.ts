@@ -201,6 +201,22 @@ describe('TLS', () => {
       expect(without.data).toBe('');
       const wrong = await tlsExchange(service.port, `${FLAGS}ip=${ipsumIps[32]}\n`, { cert: fs.readFileSync(other.cert), key: fs.readFileSync(other.key) });
       expect(wrong.data).toBe('');
+      await waitFor(() => (service.log().match(/connection from 127\.0\.0\.1 refused: TLS: /g) ?? []).length >= 2, 'the refused handshakes logged');
+    } finally {
+      await service.kill('SIGTERM');
+    }
+  });
+
+  it('AllowedClients with a TLS listener: other sources are refused before the handshake, and logged once', async () => {
+    const config = writeConfig(dir, DEFAULT_SERVICE_CONFIG_XML, { allowedClients: '127.0.0.1' });
+    const service = await spawnService(['--config', config, '--listen', '0.0.0.0:0', '--reply-only', '--feed', `ipsum:${feed}`, '--tls-cert', server.cert, '--tls-key', server.key], { listen: false });
+    try {
+      const refused = await tlsExchange(service.port, `${FLAGS}ip=${ipsumIps[40]}\n`, { localAddress: '127.0.0.2' } as tls.ConnectionOptions);
+      expect(refused.data).toBe('');
+      expect(refused.error).toBeDefined(); // closed before any TLS handshake
+      expect((await tlsExchange(service.port, `${FLAGS}ip=${ipsumIps[41]}\n`)).data).toContain(`matchedIndicator=${ipsumIps[41]} `);
+      await waitFor(() => /connection from 127\.0\.0\.2 refused: not in AllowedClients/.test(service.log()), 'the refusal logged');
+      expect(service.log().match(/127\.0\.0\.2 refused/g)).toHaveLength(1);
     } finally {
       await service.kill('SIGTERM');
     }

@@ -176,10 +176,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const clientAllowed = (ip: string): boolean => config.input.allowedClients.length === 0 || config.input.allowedClients.some((n) => networkContains(n, ip));
   const remoteIp = (socket: net.Socket): string => (socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
   // TLS (read once at start, like the listen address): events are read only after the handshake; a client whose
-  // handshake fails or stalls (10 s) never gets a session. With a client CA, its certificate must be signed by it.
+  // handshake fails or stalls (10 s) never gets a session. With a client CA, its certificate must be signed by it
+  // (checked in accept(), so every refusal is logged the same way; Node's own rejection logs some cases only).
   const server: net.Server = listenerTls
     ? tls.createServer(
-        { cert: listenerTls.cert, key: listenerTls.key, ca: listenerTls.clientCa, requestCert: listenerTls.clientCa !== undefined, rejectUnauthorized: listenerTls.clientCa !== undefined, allowHalfOpen: true, handshakeTimeout: 10_000 },
+        { cert: listenerTls.cert, key: listenerTls.key, ca: listenerTls.clientCa, requestCert: listenerTls.clientCa !== undefined, rejectUnauthorized: false, allowHalfOpen: true, handshakeTimeout: 10_000 },
         (socket) => accept(socket),
       )
     : net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => accept(socket));
@@ -190,7 +191,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     });
     server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
       const ip = remoteIp(socket);
-      if (clientAllowed(ip)) log(`connection from ${ip} refused: TLS: ${error.message}`);
+      if (clientAllowed(ip)) log(`connection from ${ip} refused: TLS: ${error.message.split('\n')[0]}`);
     });
   }
   const listen = options.listen ?? config.input.listen;
@@ -219,6 +220,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     if (!clientAllowed(ip)) {
       stats.rejectedConnections++;
       log(`connection from ${ip} refused: not in AllowedClients`);
+      socket.destroy();
+      return;
+    }
+    if (listenerTls?.clientCa !== undefined && !(socket as tls.TLSSocket).authorized) {
+      stats.rejectedConnections++;
+      log(`connection from ${ip} refused: TLS: client certificate ${String((socket as tls.TLSSocket).authorizationError ?? 'not trusted')}`);
       socket.destroy();
       return;
     }
