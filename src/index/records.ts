@@ -17,8 +17,11 @@ const UPPER_CASE = 1 << 24;
 /** The indicator as written in the feed is kept in `originals` (it differs from the key's rendering). */
 const HAS_ORIGINAL = 1 << 25;
 
-/** How many decoded contexts a feed keeps at hand. */
-const DECODED_CONTEXTS = 4096;
+/**
+ * How many decoded contexts a feed keeps at hand at most: a feed with fewer contexts keeps every one it has
+ * decoded; a bigger one, the last one decoded per slot (context id modulo the size), so memory stays bounded.
+ */
+const DECODED_CONTEXTS = 16384;
 
 /** Strings shared by every table of one feed. */
 export class FeedStrings {
@@ -74,16 +77,25 @@ export class FeedStrings {
     return `${this.shapes.intern(names)}\u0001${values}`;
   }
 
-  /** Recently decoded contexts: a record's context is usually shared with many others (read-only, so sharable). */
-  private readonly decoded = new Map<number, ContextFields>();
+  /**
+   * Decoded contexts by context id, direct-mapped (`decodedIds[slot]` says whose fields `decoded[slot]` holds):
+   * a context is usually shared by many records, and its decoded array is read-only, so matches share it.
+   */
+  private decodedIds: Int32Array | undefined;
+  private decoded: ContextFields[] = [];
 
   decodeContext(id: number): ContextFields {
-    let fields = this.decoded.get(id);
-    if (fields === undefined) {
-      fields = this.decodeText(this.contexts.text(id));
-      if (this.decoded.size >= DECODED_CONTEXTS) this.decoded.clear();
-      this.decoded.set(id, fields);
+    if (this.decodedIds === undefined) {
+      const size = Math.min(DECODED_CONTEXTS, powerOfTwoAtLeast(this.contexts.size));
+      this.decodedIds = new Int32Array(size).fill(-1);
+      this.decoded = new Array<ContextFields>(size);
     }
+    const ids = this.decodedIds;
+    const slot = id & (ids.length - 1);
+    if (ids[slot] === id) return this.decoded[slot]!;
+    const fields = this.decodeText(this.contexts.text(id));
+    ids[slot] = id;
+    this.decoded[slot] = fields;
     return fields;
   }
 
@@ -211,6 +223,12 @@ export class KeyedRecords {
     const text = rendered ?? this.render(keyId);
     return meta & UPPER_CASE ? text.toUpperCase() : text;
   }
+}
+
+function powerOfTwoAtLeast(n: number): number {
+  let power = 1;
+  while (power < n) power *= 2;
+  return power;
 }
 
 function lowerBound(sorted: Uint32Array, value: number): number {
