@@ -161,7 +161,7 @@ function finalize(hash: number): number {
  * one pass over the name: a lookup probes them in the domain and mask tables of every feed.
  */
 export class HostSuffixes {
-  /** Suffix `k` (0: the whole host, possibly empty) is `text.slice(start[k], end)`; its hash is `hash[k]` (-1: not ASCII). */
+  /** Suffix `k < count` (0: the whole host, possibly empty) is `text.slice(start[k], end)`; its hash is `hash[k]` (-1: not ASCII). */
   count = 0;
   end = 0;
   readonly start: number[] = [];
@@ -170,28 +170,25 @@ export class HostSuffixes {
   /** Set to the host `text.slice(start, end)`. */
   set(text: string, start: number, end: number): void {
     this.end = end;
-    let count = 0;
+    let count = 1;
+    for (let dot = text.indexOf('.', start); dot >= 0 && dot < end - 1; dot = text.indexOf('.', dot + 1)) count++;
+    this.count = count;
+    // Hashed from the end, so suffixes are found shortest first: filled in from the back.
     let hash = FNV_OFFSET;
     let ascii = true;
-    // Suffixes are found longest last; stored longest first (the order matches are reported in).
     for (let i = end - 1; i >= start; i--) {
       const code = text.charCodeAt(i);
       if (code >= 0x80) ascii = false;
       hash = Math.imul(hash ^ code, FNV_PRIME);
       if (i === start || text.charCodeAt(i - 1) === 0x2e /* . */) {
-        this.start[count] = i;
-        this.hash[count++] = ascii ? finalize(hash) : -1;
+        this.start[--count] = i;
+        this.hash[count] = ascii ? finalize(hash) : -1;
       }
     }
     if (start === end) {
       this.start[0] = start;
       this.hash[0] = finalize(FNV_OFFSET);
-      count = 1;
     }
-    this.start.length = this.hash.length = count;
-    this.start.reverse();
-    this.hash.reverse();
-    this.count = count;
   }
 }
 
