@@ -48,7 +48,7 @@ export class FeedIndex {
     switch (query.kind) {
       case 'ip':
         t.ip.collect(query.ip, feed, out);
-        if (query.ip.port < 0) t.url.collectBareHost(query.ipHostText, feed, out);
+        if (query.ip.port < 0) t.url.collectBareHost(query.ip, feed, out);
         return;
       case 'hash':
         t.hash.collect(query.hashType, query.text, query.hashWords, query.hashKey, feed, out);

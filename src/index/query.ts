@@ -4,7 +4,7 @@
 import type { QueryType } from '../types.js';
 import { normalizeDomain } from './domain.js';
 import { type HashType, HEX_LENGTH, hashTypeOfLength, parseHex } from './hash.js';
-import { IpAddress, formatIp, parseIpQuery } from './ip-address.js';
+import { IpAddress, parseIpQuery } from './ip-address.js';
 import { hostEnd } from './mask.js';
 import { HostSuffixes, hashText } from './string-table.js';
 import { normalizeUrlSafely } from './url.js';
@@ -30,28 +30,11 @@ export class ParsedQuery {
   readonly hashWords = new Uint32Array(8);
   /** hash: `hashWords` hashed for the word tables. */
   hashKey = 0;
-
-  private hostText: string | undefined;
-
-  /** Clears what was derived from the previous query. */
-  forget(): void {
-    this.hostText = undefined;
-  }
-
-  /** The canonical host text of the IP query, as a bare-host URL entry would hold it (computed once a query). */
-  readonly ipHostText = (): string => {
-    if (this.hostText === undefined) {
-      const address = formatIp(this.ip.version, this.ip.words, this.ip.version === 4 ? 32 : 128, -1);
-      this.hostText = this.ip.version === 4 ? address : `[${address}]`;
-    }
-    return this.hostText;
-  };
 }
 
 /** Fills `into` from a query; `kind` is 'none' when the value cannot be of that type. */
 export function parseQuery(type: QueryType, value: string, into: ParsedQuery): ParsedQuery {
   into.kind = 'none';
-  into.forget();
   if (typeof value !== 'string') return into;
   switch (type) {
     case 'url': {

@@ -9,7 +9,9 @@ import type { ContextFields, Match } from '../types.js';
 import { normalizeUrl, type UrlNormalization } from '../normalize/url.js';
 import { FeedStrings, KeyedRecords } from './records.js';
 import { MaskIndex, hostEnd } from './mask.js';
-import { type HostSuffixes, StringTable, hashText } from './string-table.js';
+import { IpAddress, formatIp, parseIpQuery } from './ip-address.js';
+import { type HostSuffixes, StringTable, grow } from './string-table.js';
+import { WordTable } from './word-table.js';
 
 /**
  * Stands in for `*` while a mask goes through URL normalization, which would otherwise treat it as text
@@ -51,12 +53,18 @@ class UrlTable {
   constructor(strings: FeedStrings) {
     this.records = new KeyedRecords(strings, (id) => this.keys.text(id));
   }
-  add(key: string, original: string, category: string, context: ContextFields): void {
-    this.records.add(this.keys.intern(key), key, original, category, context);
+  /** Returns the key's id. */
+  add(key: string, original: string, category: string, context: ContextFields): number {
+    const id = this.keys.intern(key);
+    this.records.add(id, key, original, category, context);
+    return id;
   }
   finish(): void {
     this.keys.compact();
     this.records.finish(this.keys.size);
+  }
+  emit(id: number, feed: string, out: Match[]): void {
+    this.records.emit(id, 'url', feed, out);
   }
   collect(text: string, start: number, end: number, hash: number, feed: string, out: Match[]): void {
     if (this.keys.size === 0) return;
@@ -68,11 +76,56 @@ class UrlTable {
   }
 }
 
+const hostAddress = new IpAddress();
+const addressKey = new Uint32Array(5);
+
+/** Version and address words of an IP address, the key of `IpHosts`. */
+function ipHostKey(address: IpAddress): Uint32Array {
+  addressKey[0] = address.version;
+  for (let w = 0; w < 4; w++) addressKey[w + 1] = address.version === 4 && w > 0 ? 0 : address.words[w]!;
+  return addressKey;
+}
+
+/**
+ * Exact entries that are a bare IP host (`1.2.3.4`, `[2001:db8::1]`), by address: an IP query finds them with
+ * one probe of its words, without rendering its address as text. Only entries in the canonical spelling an IP
+ * query's host has (`formatIp`) are filed: those are the ones its text would have found.
+ */
+class IpHosts {
+  private readonly addresses = new WordTable(5);
+  /** address id → exact entry id */
+  private entries = new Uint32Array(16);
+
+  add(key: string, entry: number): void {
+    if (!parseIpQuery(key, hostAddress) || hostAddress.port >= 0) return;
+    const canonical = formatIp(hostAddress.version, hostAddress.words, hostAddress.version === 4 ? 32 : 128, -1);
+    if (key !== (hostAddress.version === 4 ? canonical : `[${canonical}]`)) return;
+    const id = this.addresses.intern(ipHostKey(hostAddress));
+    if (id === this.entries.length) this.entries = grow(this.entries, id * 2);
+    this.entries[id] = entry;
+  }
+
+  /** The exact entry id of the address, or -1. */
+  find(address: IpAddress): number {
+    if (this.addresses.size === 0) return -1;
+    const id = this.addresses.find(ipHostKey(address));
+    return id < 0 ? -1 : this.entries[id]!;
+  }
+
+  finish(): void {
+    this.addresses.compact();
+    this.entries = this.entries.slice(0, this.addresses.size);
+  }
+
+  get memoryBytes(): number {
+    return this.addresses.memoryBytes + this.entries.byteLength;
+  }
+}
+
 export class UrlIndex {
   private readonly exact: UrlTable;
   private readonly masks: MaskIndex;
-  /** Some exact entry is a bare IP host (`1.2.3.4`, `[2001:db8::1]`): only then do IP queries look here. */
-  private hasIpHosts = false;
+  private readonly ipHosts = new IpHosts();
 
   constructor(strings: FeedStrings) {
     this.exact = new UrlTable(strings);
@@ -84,7 +137,7 @@ export class UrlIndex {
   }
 
   get memoryBytes(): number {
-    return this.exact.memoryBytes + this.masks.memoryBytes;
+    return this.exact.memoryBytes + this.masks.memoryBytes + this.ipHosts.memoryBytes;
   }
 
   add(indicator: string, category: string, context: ContextFields): string | undefined {
@@ -92,10 +145,11 @@ export class UrlIndex {
     switch (entry.kind) {
       case 'invalid':
         return entry.reason;
-      case 'exact':
-        if (/^(\d+\.\d+\.\d+\.\d+|\[[\da-f:.]+\])$/.test(entry.key)) this.hasIpHosts = true;
-        this.exact.add(entry.key, indicator, category, context);
+      case 'exact': {
+        const id = this.exact.add(entry.key, indicator, category, context);
+        if (/^(\d+\.\d+\.\d+\.\d+|\[[\da-f:.]+\])$/.test(entry.key)) this.ipHosts.add(entry.key, id);
         return undefined;
+      }
       case 'mask':
         this.masks.add(entry.key, indicator, category, context);
         return undefined;
@@ -105,6 +159,7 @@ export class UrlIndex {
   finish(): void {
     this.exact.finish();
     this.masks.finish();
+    this.ipHosts.finish();
   }
 
   /** Matches a normalized URL (`hash`: its `hashText`) with its host (exact, bare host, masks). */
@@ -120,10 +175,9 @@ export class UrlIndex {
     this.masks.collect(text, host, pathHash, feed, out);
   }
 
-  /** Matches an IP query against bare-host entries only (one probe: IP lookups are the hot path). */
-  collectBareHost(host: () => string, feed: string, out: Match[]): void {
-    if (!this.hasIpHosts) return;
-    const text = host();
-    this.exact.collect(text, 0, text.length, hashText(text, 0, text.length), feed, out);
+  /** Matches an IP query (without port) against bare-host entries only (one probe: IP lookups are the hot path). */
+  collectBareHost(address: IpAddress, feed: string, out: Match[]): void {
+    const id = this.ipHosts.find(address);
+    if (id >= 0) this.exact.emit(id, feed, out);
   }
 }
