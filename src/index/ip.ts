@@ -18,12 +18,25 @@ import { WordTable } from './word-table.js';
 class AddressTable {
   readonly keys: WordTable;
   readonly records: KeyedRecords;
+  /** The prefix as address words (the network mask), so a query is masked with one `&` a word. */
+  readonly netmask: Uint32Array;
   private readonly top16 = new Uint8Array(8192);
 
   constructor(strings: FeedStrings, readonly version: 4 | 6, readonly prefix: number, readonly withPort: boolean) {
     const addressWords = version === 4 ? 1 : 4;
     this.keys = new WordTable(addressWords + (withPort ? 1 : 0));
     this.records = new KeyedRecords(strings, (id) => this.render(id));
+    this.netmask = new Uint32Array(addressWords);
+    for (let w = 0; w < addressWords; w++) {
+      const bits = Math.min(32, Math.max(0, prefix - 32 * w));
+      this.netmask[w] = bits === 0 ? 0 : 0xffffffff << (32 - bits);
+    }
+  }
+
+  /** The id of the network of `address` in this table (its words masked by the prefix), or -1. */
+  findNetwork(address: Uint32Array, into: Uint32Array): number {
+    for (let w = 0; w < this.netmask.length; w++) into[w] = address[w]! & this.netmask[w]!;
+    return this.find(into);
   }
 
   /** Interns the key in `words` (the first word's top 16 bits are noted in the bitmap). */
@@ -94,8 +107,7 @@ export class IpIndex {
   collect(query: IpAddress, feed: string, out: Match[]): void {
     const tables = query.version === 4 ? this.v4 : this.v6;
     for (const table of tables) {
-      maskInto(query, table.prefix, scratch);
-      const id = table.find(scratch);
+      const id = table.findNetwork(query.words, scratch);
       if (id >= 0) table.records.emit(id, 'ip', feed, out);
     }
     if (query.port < 0) return;
