@@ -10,9 +10,20 @@ import { type HostSuffixes, StringTable } from './string-table.js';
 export function normalizeDomain(text: string): string | undefined {
   let domain = text.trim().toLowerCase();
   if (domain.endsWith('.')) domain = domain.slice(0, -1);
-  if (domain.length === 0 || /[\s/\\?#@*:[\]]/.test(domain)) return undefined;
-  return domain;
+  if (domain.length === 0) return undefined;
+  let ascii = true;
+  for (let i = 0; i < domain.length; i++) {
+    const code = domain.charCodeAt(i);
+    if (code >= 0x80) ascii = false;
+    else if (NOT_IN_HOST[code] === 1) return undefined;
+  }
+  // Blanks beyond ASCII (which `\s` matches too) are looked for only in non-ASCII names.
+  return ascii || !/\s/.test(domain) ? domain : undefined;
 }
+
+/** ASCII characters that cannot be in a host name: blanks, `/ \ ? # @ * : [ ]`. */
+const NOT_IN_HOST = new Uint8Array(128);
+for (const character of ' \t\n\v\f\r/\\?#@*:[]') NOT_IN_HOST[character.charCodeAt(0)] = 1;
 
 export class DomainIndex {
   private readonly keys = new StringTable();
