@@ -22,7 +22,7 @@ import { Dispatcher, type Request } from './dispatcher.js';
 import { Fifo } from './fifo.js';
 import { formatKv } from './kv.js';
 import { contextPairs, type Detection } from './reply.js';
-import { INPUT_FIELDS, isInputField, prepareValue, type InputField } from './values.js';
+import { INPUT_FIELDS, isInputField, prepareValue, type InputField, type WireType } from './values.js';
 
 export const EXIT_OK = 0;
 export const EXIT_LOOKUP_FAILED = 1;
@@ -90,8 +90,10 @@ export async function runLookup(opts: RunOptions): Promise<RunResult> {
   const result: RunResult = { exitCode: EXIT_OK, rowsIn: 0, rowsOut: 0, uniqueValues: 0, skipped: 0, failedValues: 0 };
   const skipReasons = new Map<string, number>();
   const failReasons = new Map<string, number>();
-  const entries = new Map<string, Entry>();
-  const byRequest = new Map<number, Entry>();
+  /** Wire type → wire value → its entry (two levels: no key string to build and hash per row). */
+  const entries = new Map<WireType, Map<string, Entry>>();
+  /** Request id → entry, until answered (ids count up from 1: an array, not a hash map). */
+  const byRequest: Array<Entry | undefined> = [];
   const rows = new Fifo<PendingRow>();
   const maxPendingRows = opts.maxPendingRows ?? 100_000;
   let resumeInput: (() => void) | undefined;
@@ -152,14 +154,14 @@ export async function runLookup(opts: RunOptions): Promise<RunResult> {
 
   const dispatcher = new Dispatcher(config, {
     answered(request: Request, detections: Detection[]) {
-      const entry = byRequest.get(request.id)!;
-      byRequest.delete(request.id);
+      const entry = byRequest[request.id]!;
+      byRequest[request.id] = undefined;
       entry.detections = detections;
       flush();
     },
     failed(request: Request, reason: string) {
-      const entry = byRequest.get(request.id)!;
-      byRequest.delete(request.id);
+      const entry = byRequest[request.id]!;
+      byRequest[request.id] = undefined;
       entry.failed = true;
       result.failedValues++;
       failReasons.set(reason, (failReasons.get(reason) ?? 0) + 1);
@@ -185,13 +187,15 @@ export async function runLookup(opts: RunOptions): Promise<RunResult> {
           skipReasons.set(why, (skipReasons.get(why) ?? 0) + 1);
           continue;
         }
-        const key = `${type}\u0000${prepared.wire}`;
-        let entry = entries.get(key);
+        let ofType = entries.get(type);
+        if (!ofType) entries.set(type, (ofType = new Map()));
+        let entry = ofType.get(prepared.wire);
         if (!entry) {
           entry = { detections: undefined, failed: false };
-          entries.set(key, entry);
+          ofType.set(prepared.wire, entry);
           const request = dispatcher.submit(config.pattern.render(prepared.type, prepared.wire));
-          byRequest.set(request.id, entry);
+          byRequest[request.id] = entry;
+          result.uniqueValues++;
         }
         pending.lookups.push({ column: index, entry });
       }
@@ -224,7 +228,6 @@ export async function runLookup(opts: RunOptions): Promise<RunResult> {
     opts.input.unpipe?.();
     opts.input.resume?.();
   }
-  result.uniqueValues = entries.size;
   await dispatcher.close();
   flush();
   writeBatch();
