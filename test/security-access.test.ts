@@ -68,9 +68,9 @@ describe('binding and allow-list', () => {
     const receiver = new LineReceiver();
     await receiver.start(0);
     const config = writeConfig(dir, DEFAULT_SERVICE_CONFIG_XML, { allowedClients: '10.0.0.0/8, 127.0.0.1/32' });
-    const service = await spawnService(['--config', config, '--listen', '0.0.0.0:0', '--feed', `ipsum:${feed}`, '--output', `127.0.0.1:${receiver.port}`], { listen: false });
+    const service = await spawnService(['--config', config, '--feed', `ipsum:${feed}`, '--output', `127.0.0.1:${receiver.port}`]);
     try {
-      // Refused: nothing back on the socket, nothing on the output connection.
+      // From 127.0.0.2 to the 127.0.0.1 listener (both on lo). Refused: nothing back, nothing on the output.
       const refused = await exchange(service.port, `ip=${ipsumIps[1]}\n${FLAGS}ip=${ipsumIps[2]}\n`, '127.0.0.2');
       expect(refused.data).toBe('');
       const refusedReplyBack = await exchange(service.port, `${FLAGS}ip=${ipsumIps[3]}\n`, '127.0.0.2');
@@ -209,7 +209,7 @@ describe('TLS', () => {
 
   it('AllowedClients with a TLS listener: other sources are refused before the handshake, and logged once', async () => {
     const config = writeConfig(dir, DEFAULT_SERVICE_CONFIG_XML, { allowedClients: '127.0.0.1' });
-    const service = await spawnService(['--config', config, '--listen', '0.0.0.0:0', '--reply-only', '--feed', `ipsum:${feed}`, '--tls-cert', server.cert, '--tls-key', server.key], { listen: false });
+    const service = await spawnService(['--config', config, '--reply-only', '--feed', `ipsum:${feed}`, '--tls-cert', server.cert, '--tls-key', server.key]);
     try {
       const refused = await tlsExchange(service.port, `${FLAGS}ip=${ipsumIps[40]}\n`, { localAddress: '127.0.0.2' } as tls.ConnectionOptions);
       expect(refused.data).toBe('');
