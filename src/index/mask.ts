@@ -44,15 +44,18 @@ export function maskHostKey(mask: string): string | undefined {
   return key.length > 0 ? key : undefined;
 }
 
-/** Text split at the stars of a pattern: it must start with the first piece, end with the last, hold the rest in order. */
-export function matchesPieces(pieces: readonly string[], text: string): boolean {
+/**
+ * `text[from, to)` split at the stars of a pattern: it must start with the first piece, end with the last, hold
+ * the rest in order. (A range, so that a URL's host and rest are tested without slicing them out.)
+ */
+export function matchesPieces(pieces: readonly string[], text: string, from = 0, to = text.length): boolean {
   const last = pieces.length - 1;
-  if (last === 0) return text === pieces[0];
   const head = pieces[0]!;
+  if (last === 0) return to - from === head.length && text.startsWith(head, from);
   const tail = pieces[last]!;
-  if (text.length < head.length + tail.length || !text.startsWith(head) || !text.endsWith(tail)) return false;
-  let position = head.length;
-  const limit = text.length - tail.length;
+  if (to - from < head.length + tail.length || !text.startsWith(head, from) || !text.endsWith(tail, to)) return false;
+  let position = from + head.length;
+  const limit = to - tail.length;
   for (let p = 1; p < last; p++) {
     const piece = pieces[p]!;
     const found = text.indexOf(piece, position);
@@ -74,13 +77,11 @@ export function compileMask(mask: string): CompiledMask {
   return { host: mask.slice(0, end).split('*'), rest: rest.split('*'), trailingSlashStar: rest.endsWith('/*') };
 }
 
-/** Whether a mask matches a normalized URL. */
-export function maskMatches(mask: CompiledMask, url: string): boolean {
+/** Whether a mask matches a normalized URL (whose host ends at `end`). */
+export function maskMatches(mask: CompiledMask, url: string, end = hostEnd(url)): boolean {
   if ('whole' in mask) return matchesPieces(mask.whole, url);
-  const end = hostEnd(url);
-  if (!matchesPieces(mask.host, url.slice(0, end))) return false;
-  const rest = url.slice(end);
-  return matchesPieces(mask.rest, rest) || (mask.trailingSlashStar && matchesPieces(mask.rest, `${rest}/`));
+  if (!matchesPieces(mask.host, url, 0, end)) return false;
+  return matchesPieces(mask.rest, url, end) || (mask.trailingSlashStar && matchesPieces(mask.rest, `${url.slice(end)}/`));
 }
 
 /** Mask ids filed under string keys: appended while building, grouped by key in `finish`. */
@@ -164,21 +165,21 @@ export class MaskIndex {
   /** Appends the matches of the normalized URL `url` with its `host` (and suffixes) and the `hashText` of its rest. */
   collect(url: string, host: HostSuffixes, pathHash: number, feed: string, out: Match[]): void {
     if (this.masks.size === 0) return;
-    for (let k = 0; k < host.count; k++) this.testAll(this.byHost.find(url, host.start[k]!, host.end, host.hash[k]!), url, feed, out);
-    this.testAll(this.byPath.find(url, host.end, url.length, pathHash), url, feed, out);
+    for (let k = 0; k < host.count; k++) this.testAll(this.byHost.find(url, host.start[k]!, host.end, host.hash[k]!), url, host.end, feed, out);
+    this.testAll(this.byPath.find(url, host.end, url.length, pathHash), url, host.end, feed, out);
     for (let i = 0; i < this.residual.length; i++) {
-      if (maskMatches(this.residualCompiled[i]!, url)) this.records.emit(this.residual[i]!, 'url', feed, out);
+      if (maskMatches(this.residualCompiled[i]!, url, host.end)) this.records.emit(this.residual[i]!, 'url', feed, out);
     }
   }
 
-  private testAll(ids: Uint32Array | undefined, url: string, feed: string, out: Match[]): void {
+  private testAll(ids: Uint32Array | undefined, url: string, end: number, feed: string, out: Match[]): void {
     if (ids === undefined) return;
-    for (const id of ids) this.test(id, url, feed, out);
+    for (const id of ids) this.test(id, url, end, feed, out);
   }
 
   /** Masks are compiled when tested (a lookup tests a few): keeping a compiled form of each costs more memory than the masks. */
-  private test(id: number, url: string, feed: string, out: Match[]): void {
-    if (maskMatches(compileMask(this.masks.text(id)), url)) this.records.emit(id, 'url', feed, out);
+  private test(id: number, url: string, end: number, feed: string, out: Match[]): void {
+    if (maskMatches(compileMask(this.masks.text(id)), url, end)) this.records.emit(id, 'url', feed, out);
   }
 
   private file(id: number, mask: string): void {
