@@ -14,7 +14,7 @@ import { DEFAULT_SERVICE_CONFIG_XML } from '../src/service/default-config.js';
 import { closedPort } from './lookup-support.js';
 import { repoRoot } from './support/paths.js';
 import { LineReceiver, waitFor } from './support/service-net.js';
-import { ipsumIps, spawnService, tmpDir, writeConfig, writeIpsum } from './reliability-support.js';
+import { fdsOf, ipsumIps, spawnService, tmpDir, writeConfig, writeIpsum } from './reliability-support.js';
 
 let dir: string;
 let feed: string;
@@ -218,6 +218,31 @@ describe('TLS', () => {
       await waitFor(() => /connection from 127\.0\.0\.2 refused: not in AllowedClients/.test(service.log()), 'the refusal logged');
       expect(service.log().match(/127\.0\.0\.2 refused/g)).toHaveLength(1);
     } finally {
+      await service.kill('SIGTERM');
+    }
+  });
+
+  it('a flood of clients that never finish the TLS handshake is bounded (2 × MaxConnections); real clients get in afterwards', async () => {
+    const config = writeConfig(dir, DEFAULT_SERVICE_CONFIG_XML, { maxConnections: 10 });
+    const service = await spawnService(['--config', config, '--reply-only', '--feed', `ipsum:${feed}`, '--tls-cert', server.cert, '--tls-key', server.key]);
+    const stalled: net.Socket[] = [];
+    try {
+      const base = fdsOf(service.pid);
+      for (let i = 0; i < 200; i++) {
+        const s = net.connect({ host: '127.0.0.1', port: service.port });
+        s.on('error', () => {});
+        stalled.push(s);
+        await new Promise<void>((r) => s.once('connect', () => r()));
+      }
+      await waitFor(() => stalled.filter((s) => s.destroyed || s.closed).length >= 180, 'the excess closed by the service');
+      // 20 held (2 × MaxConnections), the other 180 closed at once: descriptors stay near the baseline.
+      expect(fdsOf(service.pid) - base).toBeLessThanOrEqual(20);
+      for (const s of stalled) s.destroy();
+      // Closed by the service at the latest when their handshake times out (10 s).
+      await waitFor(() => fdsOf(service.pid) <= base + 3, 'descriptors released');
+      expect((await tlsExchange(service.port, `${FLAGS}ip=${ipsumIps[50]}\n`)).data).toContain(`matchedIndicator=${ipsumIps[50]} `);
+    } finally {
+      for (const s of stalled) s.destroy();
       await service.kill('SIGTERM');
     }
   });

@@ -185,6 +185,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       )
     : net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => accept(socket));
   if (listenerTls) {
+    // Sockets still in their handshake are not sessions yet (MaxConnections counts sessions): bound them too, so a
+    // flood of clients that never finish a handshake cannot use up descriptors. Node closes the excess at once.
+    server.maxConnections = 2 * config.input.maxConnections;
     // Clients outside AllowedClients are refused before a handshake is spent on them (accept() logs them).
     server.prependListener('connection', (raw: net.Socket) => {
       if (!clientAllowed(remoteIp(raw))) accept(raw);
@@ -192,6 +195,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
       const ip = remoteIp(socket);
       if (clientAllowed(ip)) log(`connection from ${ip} refused: TLS: ${error.message.split('\n')[0]}`);
+      // Node only reports a failed or timed-out handshake; without this the socket (and its descriptor) stays.
+      socket.destroy();
     });
   }
   const listen = options.listen ?? config.input.listen;
