@@ -77,38 +77,26 @@ class UrlTable {
 }
 
 const hostAddress = new IpAddress();
-const addressKey = new Uint32Array(5);
 
-/** Version and address words of an IP address, the key of `IpHosts`. */
-function ipHostKey(address: IpAddress): Uint32Array {
-  addressKey[0] = address.version;
-  for (let w = 0; w < 4; w++) addressKey[w + 1] = address.version === 4 && w > 0 ? 0 : address.words[w]!;
-  return addressKey;
-}
-
-/**
- * Exact entries that are a bare IP host (`1.2.3.4`, `[2001:db8::1]`), by address: an IP query finds them with
- * one probe of its words, without rendering its address as text. Only entries in the canonical spelling an IP
- * query's host has (`formatIp`) are filed: those are the ones its text would have found.
- */
-class IpHosts {
-  private readonly addresses = new WordTable(5);
-  /** address id → exact entry id */
+/** Address words (one for IPv4, four for IPv6) → the id of an exact entry. */
+class AddressEntries {
+  private readonly addresses: WordTable;
   private entries = new Uint32Array(16);
 
-  add(key: string, entry: number): void {
-    if (!parseIpQuery(key, hostAddress) || hostAddress.port >= 0) return;
-    const canonical = formatIp(hostAddress.version, hostAddress.words, hostAddress.version === 4 ? 32 : 128, -1);
-    if (key !== (hostAddress.version === 4 ? canonical : `[${canonical}]`)) return;
-    const id = this.addresses.intern(ipHostKey(hostAddress));
+  constructor(width: number) {
+    this.addresses = new WordTable(width);
+  }
+
+  add(words: Uint32Array, entry: number): void {
+    const id = this.addresses.intern(words);
     if (id === this.entries.length) this.entries = grow(this.entries, id * 2);
     this.entries[id] = entry;
   }
 
   /** The exact entry id of the address, or -1. */
-  find(address: IpAddress): number {
+  find(words: Uint32Array): number {
     if (this.addresses.size === 0) return -1;
-    const id = this.addresses.find(ipHostKey(address));
+    const id = this.addresses.find(words);
     return id < 0 ? -1 : this.entries[id]!;
   }
 
@@ -119,6 +107,37 @@ class IpHosts {
 
   get memoryBytes(): number {
     return this.addresses.memoryBytes + this.entries.byteLength;
+  }
+}
+
+/**
+ * Exact entries that are a bare IP host (`1.2.3.4`, `[2001:db8::1]`), by address: an IP query finds them with
+ * one probe of its words, without rendering its address as text. Only entries in the canonical spelling an IP
+ * query's host has (`formatIp`) are filed: those are the ones its text would have found.
+ */
+class IpHosts {
+  private readonly v4 = new AddressEntries(1);
+  private readonly v6 = new AddressEntries(4);
+
+  add(key: string, entry: number): void {
+    if (!parseIpQuery(key, hostAddress) || hostAddress.port >= 0) return;
+    const canonical = formatIp(hostAddress.version, hostAddress.words, hostAddress.version === 4 ? 32 : 128, -1);
+    if (key !== (hostAddress.version === 4 ? canonical : `[${canonical}]`)) return;
+    (hostAddress.version === 4 ? this.v4 : this.v6).add(hostAddress.words, entry);
+  }
+
+  /** The exact entry id of the address, or -1. */
+  find(address: IpAddress): number {
+    return (address.version === 4 ? this.v4 : this.v6).find(address.words);
+  }
+
+  finish(): void {
+    this.v4.finish();
+    this.v6.finish();
+  }
+
+  get memoryBytes(): number {
+    return this.v4.memoryBytes + this.v6.memoryBytes;
   }
 }
 
