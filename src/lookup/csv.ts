@@ -1,11 +1,11 @@
 /**
- * CSV output records, byte for byte what csv-stringify writes with `record_delimiter: 'windows'` and default
- * options, without its per-field option handling: rows leave here at the lookup's full rate. A field is quoted
- * when it holds `"`, `,` or CRLF; a bare CR or LF is not quoted (csv-stringify quotes those only when no record
- * delimiter is set). Quotes inside are doubled.
+ * CSV output records as Splunk reads them (RFC 4180, CRLF rows), written directly rather than through
+ * csv-stringify's per-field option handling: rows leave here at the lookup's full rate. A field is quoted when it
+ * holds `"`, `,`, CR or LF — a bare line break left unquoted would split the row for a reader (our own input
+ * parser included) — and quotes inside are doubled.
  */
 
-const NEEDS_QUOTES = /[",]|\r\n/;
+const NEEDS_QUOTES = /[",\r\n]/;
 
 function field(value: string | undefined): string {
   if (value === undefined || value === '') return '';
