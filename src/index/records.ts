@@ -104,8 +104,15 @@ export class FeedStrings {
     const separator = text.indexOf('\u0001');
     const shape = Number(text.slice(0, separator));
     const names = (this.shapeNames[shape] ??= this.shapes.text(shape).split('\0'));
-    const values = text.slice(separator + 1).split('\0');
-    return names.map((name, i) => [name, values[i]!] as const);
+    // The values are cut out of the text in place: a shape has exactly one value per name.
+    const fields: Array<readonly [string, string]> = [];
+    let from = separator + 1;
+    for (let i = 0; i < names.length; i++) {
+      const to = i === names.length - 1 ? text.length : text.indexOf('\0', from);
+      fields.push([names[i]!, text.slice(from, to)]);
+      from = to + 1;
+    }
+    return fields;
   }
 
   compact(): void {
