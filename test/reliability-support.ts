@@ -6,14 +6,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cliBundle, dataset } from './support/paths.js';
+import { cliBundle } from './support/paths.js';
+import { ipsumAddresses } from './support/ipsum.js';
 
 /** Real ipsum addresses (the feed's data lines, in file order). */
-export const ipsumIps: string[] = fs
-  .readFileSync(dataset('ipsum', 'ipsum.txt'), 'utf8')
-  .split('\n')
-  .filter((l) => l && !l.startsWith('#'))
-  .map((l) => l.split('\t')[0]!);
+export const ipsumIps = ipsumAddresses;
 
 export function tmpDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `feedtrace-${prefix}-`));

@@ -10,13 +10,10 @@ import path from 'node:path';
 import { DEFAULT_SERVICE_CONFIG_XML } from '../src/service/default-config.js';
 import { cliBundle, dataset } from './support/paths.js';
 import { LineClient, LineReceiver, waitFor } from './support/service-net.js';
+import { IPSUM_FILE, ipsumAddresses } from './support/ipsum.js';
 
-const IPSUM = dataset('ipsum', 'ipsum.txt');
-const ipsumIps = fs
-  .readFileSync(IPSUM, 'utf8')
-  .split('\n')
-  .filter((l) => l && !l.startsWith('#'))
-  .map((l) => l.split('\t')[0]!);
+const IPSUM = IPSUM_FILE;
+const ipsumIps = ipsumAddresses;
 
 let tmp: string;
 let configFile: string;

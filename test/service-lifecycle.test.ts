@@ -8,14 +8,10 @@ import path from 'node:path';
 import { loadServiceConfig, parseNetwork } from '../src/service/config.js';
 import { DEFAULT_SERVICE_CONFIG_XML } from '../src/service/default-config.js';
 import { startService, type RunningService } from '../src/service/server.js';
-import { dataset } from './support/paths.js';
 import { LineClient, waitFor } from './support/service-net.js';
+import { ipsumAddresses } from './support/ipsum.js';
 
-const ipsumIps = fs
-  .readFileSync(dataset('ipsum', 'ipsum.txt'), 'utf8')
-  .split('\n')
-  .filter((l) => l && !l.startsWith('#'))
-  .map((l) => l.split('\t')[0]!);
+const ipsumIps = ipsumAddresses;
 
 let tmp: string;
 /** The first 2,000 ipsum entries as an ipsum file (the whole feed is loaded in other tests; here speed matters). */

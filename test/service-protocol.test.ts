@@ -10,15 +10,11 @@ import { LineFramer } from '../src/service/framing.js';
 import { SessionHead } from '../src/service/session.js';
 import { loadServiceConfig, type ServiceConfig } from '../src/service/config.js';
 import { startService, type RunningService } from '../src/service/server.js';
-import { dataset } from './support/paths.js';
 import { LineClient, waitFor } from './support/service-net.js';
+import { IPSUM_FILE, ipsumAddresses } from './support/ipsum.js';
 
-const IPSUM = dataset('ipsum', 'ipsum.txt');
-const ipsumIps = fs
-  .readFileSync(IPSUM, 'utf8')
-  .split('\n')
-  .filter((l) => l && !l.startsWith('#'))
-  .map((l) => l.split('\t')[0]!);
+const IPSUM = IPSUM_FILE;
+const ipsumIps = ipsumAddresses;
 const HIT = ipsumIps[0]!;
 const HIT2 = ipsumIps[1000]!;
 const MISS = '192.0.2.77'; // TEST-NET-1: in no public feed

@@ -9,15 +9,10 @@ import path from 'node:path';
 import { loadServiceConfig } from '../src/service/config.js';
 import { DEFAULT_SERVICE_CONFIG_XML } from '../src/service/default-config.js';
 import { startService } from '../src/service/server.js';
-import { dataset } from './support/paths.js';
 import { LineClient, LineReceiver, waitFor } from './support/service-net.js';
+import { ipsumAddresses } from './support/ipsum.js';
 
-const ips = fs
-  .readFileSync(dataset('ipsum', 'ipsum.txt'), 'utf8')
-  .split('\n')
-  .filter((l) => l && !l.startsWith('#'))
-  .slice(0, 500)
-  .map((l) => l.split('\t')[0]!);
+const ips = ipsumAddresses.slice(0, 500);
 
 it('routes detections, finished events and alerts to the right connections', async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'feedtrace-route-'));
