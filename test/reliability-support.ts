@@ -7,20 +7,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cliBundle } from './support/paths.js';
-import { ipsumAddresses } from './support/ipsum.js';
+import { ipsumAddresses, writeIpsum } from './support/ipsum.js';
 
 /** Real ipsum addresses (the feed's data lines, in file order). */
 export const ipsumIps = ipsumAddresses;
+export { writeIpsum };
 
 export function tmpDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `feedtrace-${prefix}-`));
-}
-
-/** The first `n` ipsum entries as an ipsum file in `dir` (the full feed is loaded elsewhere; here start-up speed matters). */
-export function writeIpsum(dir: string, n = 2000, name = 'ipsum.txt'): string {
-  const file = path.join(dir, name);
-  fs.writeFileSync(file, ipsumIps.slice(0, n).map((ip) => `${ip}\t3\n`).join(''));
-  return file;
 }
 
 export interface ServiceProcess {

@@ -9,7 +9,7 @@ import { loadServiceConfig, parseNetwork } from '../src/service/config.js';
 import { DEFAULT_SERVICE_CONFIG_XML } from '../src/service/default-config.js';
 import { startService, type RunningService } from '../src/service/server.js';
 import { LineClient, waitFor } from './support/service-net.js';
-import { ipsumAddresses } from './support/ipsum.js';
+import { ipsumAddresses, writeIpsum } from './support/ipsum.js';
 
 const ipsumIps = ipsumAddresses;
 
@@ -18,8 +18,7 @@ let tmp: string;
 let smallIpsum: string;
 beforeEach(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'feedtrace-life-'));
-  smallIpsum = path.join(tmp, 'ipsum.txt');
-  fs.writeFileSync(smallIpsum, ipsumIps.slice(0, 2000).map((ip) => `${ip}\t3\n`).join(''));
+  smallIpsum = writeIpsum(tmp);
 });
 afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 

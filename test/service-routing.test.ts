@@ -10,14 +10,13 @@ import { loadServiceConfig } from '../src/service/config.js';
 import { DEFAULT_SERVICE_CONFIG_XML } from '../src/service/default-config.js';
 import { startService } from '../src/service/server.js';
 import { LineClient, LineReceiver, waitFor } from './support/service-net.js';
-import { ipsumAddresses } from './support/ipsum.js';
+import { ipsumAddresses, writeIpsum } from './support/ipsum.js';
 
 const ips = ipsumAddresses.slice(0, 500);
 
 it('routes detections, finished events and alerts to the right connections', async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'feedtrace-route-'));
-  const feed = path.join(tmp, 'ipsum.txt');
-  fs.writeFileSync(feed, ips.map((ip) => `${ip}\t2\n`).join(''));
+  const feed = writeIpsum(tmp, ips.length);
   const output = new LineReceiver();
   const alerts = new LineReceiver();
   const config = loadServiceConfig();
@@ -65,8 +64,7 @@ it('routes detections, finished events and alerts to the right connections', asy
 
 it('the connection address selects per-source rules (sourceId and the source regex in the detection)', async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'feedtrace-route-'));
-  const feed = path.join(tmp, 'ipsum.txt');
-  fs.writeFileSync(feed, ips.map((ip) => `${ip}\t2\n`).join(''));
+  const feed = writeIpsum(tmp, ips.length);
   const configFile = path.join(tmp, 'service.xml');
   fs.writeFileSync(
     configFile,
@@ -97,8 +95,7 @@ it('the connection address selects per-source rules (sourceId and the source reg
 
 it('listens and sends output over IPv6 loopback', async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'feedtrace-route-'));
-  const feed = path.join(tmp, 'ipsum.txt');
-  fs.writeFileSync(feed, ips.map((ip) => `${ip}\t2\n`).join(''));
+  const feed = writeIpsum(tmp, ips.length);
   const output = new LineReceiver();
   const service = await startService({
     config: loadServiceConfig(),
@@ -122,8 +119,7 @@ it('listens and sends output over IPv6 loopback', async () => {
 
 it('EventDelimiter from the config splits one line into several events on the wire', async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'feedtrace-route-'));
-  const feed = path.join(tmp, 'ipsum.txt');
-  fs.writeFileSync(feed, ips.map((ip) => `${ip}\t2\n`).join(''));
+  const feed = writeIpsum(tmp, ips.length);
   const config = loadServiceConfig();
   config.input.eventDelimiter = /<!\[CDATA\[;\]\]>/;
   const service = await startService({
