@@ -92,6 +92,40 @@ describe('URLhaus entries (real)', () => {
   });
 });
 
+  test('each query kind asks the feeds that can answer it, also through another table (bare IP hosts, domains)', () => {
+    const ip = bareHosts.find((h) => /^\d+\.\d+\.\d+\.\d+$/.test(h))!;
+    const domain = bareHosts.find((h) => !/^[\d.]+$/.test(h))!;
+    const sha256 = 'ab'.repeat(32);
+    const mixed = matcherOf(
+      feed('hashes', [['sha256', sha256]]),
+      feed('urls', [['url', ip], ['url', `${domain}/a/b.php`]]),
+      feed('domains', [['domain', domain]]),
+      feed('ips', [['ip', ip]]),
+    );
+    const found = (type: Parameters<Matcher['match']>[0], value: string): string[] => mixed.match(type, value).map((m) => `${m.feed}:${m.type}`);
+    expect(found('ip', ip)).toEqual(['urls:url', 'ips:ip']);
+    expect(found('hash', sha256.toUpperCase())).toEqual(['hashes:sha256']);
+    expect(found('domain', domain)).toEqual(['domains:domain']);
+    expect(found('url', `http://${domain}/a/b.php`)).toEqual(['urls:url', 'domains:domain']);
+    expect(found('url', `http://${domain}/a/other.php`)).toEqual(['domains:domain']);
+    expect(found('url', `http://${ip}/x`)).toEqual(['urls:url', 'ips:ip']);
+    mixed.removeFeed('urls');
+    expect(found('ip', ip)).toEqual(['ips:ip']);
+    expect(found('url', `http://${domain}/a/b.php`)).toEqual(['domains:domain']);
+  });
+
+  test('exact URLs on non-ASCII hosts and among many hosts are found; other paths on a listed host are not', () => {
+    const idn = feed('idn', [['url', 'http://пример.рф/файл.exe'], ...withPath.map((u): [IndicatorType, string] => ['url', u])]);
+    const matcher = matcherOf(idn);
+    expect(matcher.match('url', 'http://ПРИМЕР.рф/файл.exe').map((m) => m.matchedIndicator)).toEqual(['http://пример.рф/файл.exe']);
+    expect(matcher.match('url', 'http://пример.рф/other.exe')).toEqual([]);
+    for (const entry of withPath.slice(0, 300)) {
+      expect(matcher.match('url', `http://${entry}`)).toHaveLength(1);
+      expect(matcher.match('url', `http://${entry}x`)).toEqual([]);
+      expect(matcher.match('url', `http://not-listed-${entry}`)).toEqual([]);
+    }
+  });
+
 describe('maltrail path trails against maltrail demo URL events (real)', () => {
   const trails = readFileSync(dataset('maltrail-trails', 'trails', 'static', 'suspicious', 'web_shells.txt'), 'utf8')
     .split('\n')

@@ -6,7 +6,7 @@ import type { FeedRecord, FeedRole, Match } from '../types.js';
 import { DomainIndex } from './domain.js';
 import { HashIndex } from './hash.js';
 import { IpIndex } from './ip.js';
-import type { ParsedQuery } from './query.js';
+import type { ParsedQuery, QueryKind } from './query.js';
 import { FeedStrings } from './records.js';
 import { UrlIndex } from './url.js';
 
@@ -29,10 +29,24 @@ export class FeedIndex {
   /** Records the index could not use: reason → count (for instance a URL that does not normalize). */
   readonly rejected: Readonly<Record<string, number>>;
   private readonly tables: FeedTables;
+  /** The query kinds that can match something here: a Matcher asks only these feeds (most hold one kind). */
+  private readonly kinds: ReadonlySet<QueryKind>;
 
   constructor(readonly options: FeedIndexOptions, readonly size: number, tables?: FeedTables, rejected: Record<string, number> = {}) {
     this.tables = tables ?? new FeedTables();
     this.rejected = rejected;
+    const t = this.tables;
+    const kinds = new Set<QueryKind>();
+    if (t.ip.size > 0 || t.url.hasIpHosts) kinds.add('ip');
+    if (t.domain.size > 0 || t.url.size > 0) kinds.add('domain');
+    if (t.url.size > 0 || t.domain.size > 0 || t.ip.size > 0) kinds.add('url');
+    if (t.hash.size > 0) kinds.add('hash');
+    this.kinds = kinds;
+  }
+
+  /** Whether a query of this kind can match anything in this feed (see `collect`). */
+  answers(kind: QueryKind): boolean {
+    return this.kinds.has(kind);
   }
 
   /** Bytes held in typed arrays (keys, records, contexts); JS object overhead not included. */
@@ -55,10 +69,10 @@ export class FeedIndex {
         return;
       case 'domain':
         t.domain.collect(query.text, query.host, this.options.domainSuffix, feed, out);
-        t.url.collectHost(query.text, query.host, query.pathHash, feed, out);
+        t.url.collectHost(query, feed, out);
         return;
       case 'url':
-        t.url.collectUrl(query.text, query.textHash, query.host, query.pathHash, feed, out);
+        t.url.collectUrl(query, feed, out);
         if (query.hostIsIp) t.ip.collect(query.ip, feed, out);
         else t.domain.collect(query.text, query.host, this.options.domainSuffix, feed, out);
         return;

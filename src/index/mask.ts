@@ -23,7 +23,8 @@
  */
 import type { ContextFields, Match } from '../types.js';
 import { FeedStrings, KeyedRecords, groupByKey } from './records.js';
-import { type HostSuffixes, StringTable, grow } from './string-table.js';
+import type { ParsedQuery } from './query.js';
+import { StringTable, grow } from './string-table.js';
 
 /** Where the host of a normalized URL (or mask) ends: at the first `/` or `?`. */
 export function hostEnd(url: string): number {
@@ -97,6 +98,10 @@ class MaskBuckets {
     return this.keys.memoryBytes + this.start.byteLength + this.masks.byteLength;
   }
 
+  get size(): number {
+    return this.keys.size;
+  }
+
   file(key: string, maskId: number): void {
     if (this.filedCount === this.filedKey.length) {
       this.filedKey = grow(this.filedKey, this.filedCount * 2);
@@ -162,11 +167,12 @@ export class MaskIndex {
     this.residualCompiled = this.residual.map((id) => compileMask(this.masks.text(id)));
   }
 
-  /** Appends the matches of the normalized URL `url` with its `host` (and suffixes) and the `hashText` of its rest. */
-  collect(url: string, host: HostSuffixes, pathHash: number, feed: string, out: Match[]): void {
+  /** Appends the matches of a URL or domain query (its normalized `text`, with its host and the host's suffixes). */
+  collect(query: ParsedQuery, feed: string, out: Match[]): void {
     if (this.masks.size === 0) return;
+    const { text: url, host } = query;
     for (let k = 0; k < host.count; k++) this.testAll(this.byHost.find(url, host.start[k]!, host.end, host.hash[k]!), url, host.end, feed, out);
-    this.testAll(this.byPath.find(url, host.end, url.length, pathHash), url, host.end, feed, out);
+    if (this.byPath.size > 0) this.testAll(this.byPath.find(url, host.end, url.length, query.pathHash()), url, host.end, feed, out);
     for (let i = 0; i < this.residual.length; i++) {
       if (maskMatches(this.residualCompiled[i]!, url, host.end)) this.records.emit(this.residual[i]!, 'url', feed, out);
     }

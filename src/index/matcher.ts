@@ -9,23 +9,30 @@
  */
 import type { Match, QueryType } from '../types.js';
 import { FeedIndex, FeedIndexBuilder, type FeedIndexOptions } from './feed-index.js';
-import { ParsedQuery, parseQuery } from './query.js';
+import { ParsedQuery, type QueryKind, parseQuery } from './query.js';
 
 export { FeedIndex, FeedIndexBuilder, type FeedIndexOptions };
 
 export class Matcher {
   /** Replaced as a whole (never mutated), so a lookup always sees a consistent set of complete feeds. */
   private feeds: readonly FeedIndex[] = [];
+  /** `feeds` by the query kinds they answer (same order), replaced with `feeds`: a lookup skips feeds without its kind. */
+  private feedsFor: Readonly<Record<QueryKind, readonly FeedIndex[]>> = feedsByKind([]);
   private readonly query = new ParsedQuery();
 
   /** Adds or atomically replaces the feed of the same name. */
   setFeed(index: FeedIndex): void {
     const position = this.feeds.findIndex((f) => f.options.name === index.options.name);
-    this.feeds = position < 0 ? [...this.feeds, index] : this.feeds.map((f, i) => (i === position ? index : f));
+    this.setFeeds(position < 0 ? [...this.feeds, index] : this.feeds.map((f, i) => (i === position ? index : f)));
   }
 
   removeFeed(name: string): void {
-    this.feeds = this.feeds.filter((f) => f.options.name !== name);
+    this.setFeeds(this.feeds.filter((f) => f.options.name !== name));
+  }
+
+  private setFeeds(feeds: readonly FeedIndex[]): void {
+    this.feeds = feeds;
+    this.feedsFor = feedsByKind(feeds);
   }
 
   /** The loaded feeds, in the order they were first added. */
@@ -40,7 +47,7 @@ export class Matcher {
     const detections: Match[] = [];
     let blocked: Match[] | undefined;
     let allowed: Match[] | undefined;
-    for (const feed of this.feeds) {
+    for (const feed of this.feedsFor[query.kind]) {
       switch (feed.options.role) {
         case 'feed':
           feed.collect(query, detections);
@@ -57,4 +64,9 @@ export class Matcher {
     if (allowed !== undefined && allowed.length > 0) return blocked ?? [];
     return blocked === undefined || blocked.length === 0 ? detections : [...detections, ...blocked];
   }
+}
+
+function feedsByKind(feeds: readonly FeedIndex[]): Record<QueryKind, readonly FeedIndex[]> {
+  const answering = (kind: QueryKind): FeedIndex[] => feeds.filter((feed) => feed.answers(kind));
+  return { url: answering('url'), domain: answering('domain'), ip: answering('ip'), hash: answering('hash') };
 }

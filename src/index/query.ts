@@ -10,19 +10,44 @@ import { HostSuffixes, hashText } from './string-table.js';
 import { normalizeUrlSafely } from './url.js';
 import { hashWords } from './word-table.js';
 
+/** A hash not computed yet (`hashText` gives -1 or an unsigned 32-bit value). */
+const UNSET = -2;
+
+/** What a parsed query is looked up as. */
+export type QueryKind = 'url' | 'domain' | 'ip' | 'hash';
+
 export class ParsedQuery {
-  kind: 'url' | 'domain' | 'ip' | 'hash' | 'none' = 'none';
+  kind: QueryKind | 'none' = 'none';
   /** url: the normalized URL; domain: the normalized name; hash: the hex digits as given. */
   text = '';
   /** url: where the host ends in `text`. */
   hostEnd = 0;
   /**
-   * Table hashes of what every feed probes, computed once a query. url: `textHash` of the whole URL, `host`
-   * (its host and parent suffixes), `pathHash` of the rest; domain: `host` is the name, `pathHash` the empty rest.
+   * Table hashes of what feeds probe, computed at most once a query. `host`: the host and its parent suffixes
+   * (domain: the name), always. The whole URL's hash and the rest's are computed on first use: most feeds
+   * rule a URL out by its host, and hashing a long URL costs more than the probes.
    */
-  textHash = 0;
   readonly host = new HostSuffixes();
-  pathHash = 0;
+  private wholeHash = UNSET;
+  private restHash = UNSET;
+
+  /** `hashText` of the whole `text`. */
+  textHash(): number {
+    if (this.wholeHash === UNSET) this.wholeHash = hashText(this.text, 0, this.text.length);
+    return this.wholeHash;
+  }
+
+  /** `hashText` of what follows the host in `text` (url: path and query; domain: the empty rest). */
+  pathHash(): number {
+    if (this.restHash === UNSET) this.restHash = hashText(this.text, this.host.end, this.text.length);
+    return this.restHash;
+  }
+
+  /** Forgets the hashes of the previous value. */
+  resetHashes(): void {
+    this.wholeHash = UNSET;
+    this.restHash = UNSET;
+  }
   /** url: the host is an IP address (then `ip` holds it). */
   hostIsIp = false;
   readonly ip = new IpAddress();
@@ -43,9 +68,8 @@ export function parseQuery(type: QueryType, value: string, into: ParsedQuery): P
       into.text = normalized.url;
       into.hostEnd = hostEnd(normalized.url);
       into.hostIsIp = startsLikeIp(normalized.url) && parseIpQuery(normalized.url.slice(0, into.hostEnd), into.ip);
-      into.textHash = hashText(into.text, 0, into.text.length);
       into.host.set(into.text, 0, into.hostEnd);
-      into.pathHash = hashText(into.text, into.hostEnd, into.text.length);
+      into.resetHashes();
       into.kind = 'url';
       return into;
     }
@@ -54,7 +78,7 @@ export function parseQuery(type: QueryType, value: string, into: ParsedQuery): P
       if (domain === undefined) return into;
       into.text = domain;
       into.host.set(domain, 0, domain.length);
-      into.pathHash = hashText(domain, domain.length, domain.length);
+      into.resetHashes();
       into.kind = 'domain';
       return into;
     }

@@ -10,7 +10,8 @@ import { normalizeUrl, type UrlNormalization } from '../normalize/url.js';
 import { FeedStrings, KeyedRecords } from './records.js';
 import { MaskIndex, hostEnd } from './mask.js';
 import { IpAddress, formatIp, parseIpQuery } from './ip-address.js';
-import { type HostSuffixes, StringTable, grow } from './string-table.js';
+import type { ParsedQuery } from './query.js';
+import { StringTable, grow, hashText } from './string-table.js';
 import { WordTable } from './word-table.js';
 
 /**
@@ -66,8 +67,10 @@ class UrlTable {
   emit(id: number, feed: string, out: Match[]): void {
     this.records.emit(id, 'url', feed, out);
   }
+  get size(): number {
+    return this.keys.size;
+  }
   collect(text: string, start: number, end: number, hash: number, feed: string, out: Match[]): void {
-    if (this.keys.size === 0) return;
     const id = this.keys.findHashed(text, start, end, hash);
     if (id >= 0) this.records.emit(id, 'url', feed, out, text.slice(start, end));
   }
@@ -91,6 +94,10 @@ class AddressEntries {
     const id = this.addresses.intern(words);
     if (id === this.entries.length) this.entries = grow(this.entries, id * 2);
     this.entries[id] = entry;
+  }
+
+  get size(): number {
+    return this.addresses.size;
   }
 
   /** The exact entry id of the address, or -1. */
@@ -131,6 +138,10 @@ class IpHosts {
     return (address.version === 4 ? this.v4 : this.v6).find(address.words);
   }
 
+  get size(): number {
+    return this.v4.size + this.v6.size;
+  }
+
   finish(): void {
     this.v4.finish();
     this.v6.finish();
@@ -141,8 +152,52 @@ class IpHosts {
   }
 }
 
+/**
+ * The hosts of a feed's exact entries, as a bit set of their table hashes (8 bits of set an entry, so about one
+ * other host in eight passes): a URL whose host is not in it skips the exact-table probes, and with them the
+ * hashing of the whole URL, which costs more than the probes on the long URLs of real logs.
+ */
+class HostFilter {
+  private hashes: Uint32Array | undefined = new Uint32Array(16);
+  private count = 0;
+  private bits = new Uint32Array(0);
+
+  /** Notes the host of a normalized key (a non-ASCII host need not be noted: such a query always passes). */
+  add(key: string): void {
+    const hash = hashText(key, 0, hostEnd(key));
+    if (hash < 0 || this.hashes === undefined) return;
+    if (this.count === this.hashes.length) this.hashes = grow(this.hashes, this.count * 2);
+    this.hashes[this.count++] = hash;
+  }
+
+  finish(): void {
+    if (this.hashes === undefined) return;
+    let words = 2;
+    while (words * 32 < this.count * 8) words *= 2;
+    this.bits = new Uint32Array(words);
+    const mask = words * 32 - 1;
+    for (let i = 0; i < this.count; i++) {
+      const bit = this.hashes[i]! & mask;
+      this.bits[bit >>> 5]! |= 1 << (bit & 31);
+    }
+    this.hashes = undefined;
+  }
+
+  /** False when no exact entry has the host whose `hashText` is `hash` (-1: not ASCII, maybe). */
+  mayHave(hash: number): boolean {
+    if (hash < 0) return true;
+    const bit = hash & (this.bits.length * 32 - 1);
+    return (this.bits[bit >>> 5]! & (1 << (bit & 31))) !== 0;
+  }
+
+  get memoryBytes(): number {
+    return this.bits.byteLength + (this.hashes?.byteLength ?? 0);
+  }
+}
+
 export class UrlIndex {
   private readonly exact: UrlTable;
+  private readonly exactHosts = new HostFilter();
   private readonly masks: MaskIndex;
   private readonly ipHosts = new IpHosts();
 
@@ -156,7 +211,7 @@ export class UrlIndex {
   }
 
   get memoryBytes(): number {
-    return this.exact.memoryBytes + this.masks.memoryBytes + this.ipHosts.memoryBytes;
+    return this.exact.memoryBytes + this.exactHosts.memoryBytes + this.masks.memoryBytes + this.ipHosts.memoryBytes;
   }
 
   add(indicator: string, category: string, context: ContextFields): string | undefined {
@@ -166,6 +221,7 @@ export class UrlIndex {
         return entry.reason;
       case 'exact': {
         const id = this.exact.add(entry.key, indicator, category, context);
+        this.exactHosts.add(entry.key);
         if (/^(\d+\.\d+\.\d+\.\d+|\[[\da-f:.]+\])$/.test(entry.key)) this.ipHosts.add(entry.key, id);
         return undefined;
       }
@@ -177,21 +233,30 @@ export class UrlIndex {
 
   finish(): void {
     this.exact.finish();
+    this.exactHosts.finish();
     this.masks.finish();
     this.ipHosts.finish();
   }
 
-  /** Matches a normalized URL (`hash`: its `hashText`) with its host (exact, bare host, masks). */
-  collectUrl(url: string, hash: number, host: HostSuffixes, pathHash: number, feed: string, out: Match[]): void {
-    this.exact.collect(url, 0, url.length, hash, feed, out);
-    if (host.end < url.length) this.exact.collect(url, 0, host.end, host.hash[0]!, feed, out);
-    this.masks.collect(url, host, pathHash, feed, out);
+  /** Whether some entry is a bare IP host (only those can match an IP query). */
+  get hasIpHosts(): boolean {
+    return this.ipHosts.size > 0;
   }
 
-  /** Matches a domain query (the whole of `text`) against bare-host entries and masks. */
-  collectHost(text: string, host: HostSuffixes, pathHash: number, feed: string, out: Match[]): void {
-    this.exact.collect(text, 0, text.length, host.hash[0]!, feed, out);
-    this.masks.collect(text, host, pathHash, feed, out);
+  /** Matches a URL query (its normalized `text`) with its host: exact, bare host, masks. */
+  collectUrl(query: ParsedQuery, feed: string, out: Match[]): void {
+    const { text, host } = query;
+    if (this.exact.size > 0 && this.exactHosts.mayHave(host.hash[0]!)) {
+      this.exact.collect(text, 0, text.length, query.textHash(), feed, out);
+      if (host.end < text.length) this.exact.collect(text, 0, host.end, host.hash[0]!, feed, out);
+    }
+    this.masks.collect(query, feed, out);
+  }
+
+  /** Matches a domain query (the whole of its `text`) against bare-host entries and masks. */
+  collectHost(query: ParsedQuery, feed: string, out: Match[]): void {
+    if (this.exact.size > 0 && this.exactHosts.mayHave(query.host.hash[0]!)) this.exact.collect(query.text, 0, query.text.length, query.host.hash[0]!, feed, out);
+    this.masks.collect(query, feed, out);
   }
 
   /** Matches an IP query (without port) against bare-host entries only (one probe: IP lookups are the hot path). */
