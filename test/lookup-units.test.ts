@@ -7,7 +7,10 @@ import { formatKv, parseKv, parseKvGeneral, parseKvSimple } from '../src/lookup/
 import { DEFAULT_PATTERN, LinePattern, PatternError } from '../src/lookup/pattern.js';
 import { contextPairs, parseReplyLine } from '../src/lookup/reply.js';
 import { prepareValue } from '../src/lookup/values.js';
+import { loadServiceConfig } from '../src/service/config.js';
+import { renderDetection } from '../src/service/format.js';
 import { readConf, layerConfs } from '../src/splunk/conf.js';
+import type { Match } from '../src/types.js';
 import { repoRoot } from './support/paths.js';
 
 describe('key=value parsing (inverse of the service quoting)', () => {
@@ -58,6 +61,59 @@ describe('key=value parsing (inverse of the service quoting)', () => {
       { numRuns: 3000 },
     );
     expect(answered).toBeGreaterThan(300);
+  });
+
+  it('the fast path agrees with the general parser on the service\'s detection lines, and on hostile edits of them', () => {
+    const output = loadServiceConfig().output;
+    const plain = fc.stringMatching(/^[\w.:/-]{1,20}$/);
+    const anyValue = fc.oneof({ arbitrary: plain, weight: 8 }, fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('', 'a b', 'q"uote', 'back\\slash', 'x=1', ' lead', 'tab\there'));
+    const match = (value: fc.Arbitrary<string>): fc.Arbitrary<Match> => fc.record({
+      type: fc.constant('ip' as const),
+      category: value,
+      matchedIndicator: value,
+      feed: value,
+      context: fc.array(fc.tuple(fc.stringMatching(/^[A-Za-z_][\w]{0,8}$/), value), { maxLength: 5 }),
+    });
+    const render = (m: Match): string => renderDetection(output, {
+      date: new Date(Date.UTC(2026, 10, 26, 6, 24, 37)), match: m, matchedValue: m.matchedIndicator, queryType: 'ip', sourceId: 'default', values: new Map(),
+    });
+    // Lines the service writes for plain values take the fast path.
+    fc.assert(
+      fc.property(match(plain), (m) => {
+        const line = render(m);
+        const fast = parseKvSimple(line);
+        expect(fast).toBeDefined();
+        expect(fast).toEqual(parseKvGeneral(line));
+        expect(new Map(fast!.pairs).get('feed')).toBe(m.feed);
+      }),
+      { numRuns: 300 },
+    );
+    // Any values, then characters inserted anywhere: where the fast path answers, it answers the same.
+    const edit = fc.tuple(fc.nat(), fc.constantFrom(' ', '  ', '"', '\\', '=', '\t', '\r', '\u00a0', 'x', '" ', ' ="'));
+    let answered = 0;
+    fc.assert(
+      fc.property(match(anyValue), fc.array(edit, { maxLength: 4 }), (m, edits) => {
+        let line = render(m);
+        for (const [at, text] of edits) {
+          const i = at % (line.length + 1);
+          line = line.slice(0, i) + text + line.slice(i);
+        }
+        const fast = parseKvSimple(line);
+        if (fast === undefined) return;
+        answered++;
+        expect(fast).toEqual(parseKvGeneral(line));
+      }),
+      { numRuns: 3000 },
+    );
+    expect(answered).toBeGreaterThan(600);
+  });
+
+  it('the fast path stays linear on a long line of words without =', () => {
+    // Quadratic rescans of the rest of the line per word would take minutes here, not milliseconds.
+    const line = 'k=v' + ' w'.repeat(500_000);
+    const fast = parseKvSimple(line);
+    expect(fast?.pairs).toHaveLength(1);
+    expect(fast?.pairs[0]![1].length).toBe(1 + 2 * 500_000);
   });
 
   it('reads the service\'s \\u escapes and keeps an invalid \\x as x', () => {

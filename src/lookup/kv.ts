@@ -30,33 +30,65 @@ export function parseKv(line: string): KvLine {
 /** Whitespace other than a plain space: such lines take the general path. */
 const OTHER_SPACE = /[^\S ]/;
 
-/** The fast path, or undefined when the line needs the general parser. Same results where it answers. */
+/**
+ * The fast path, or undefined when the line needs the general parser. Same results where it answers.
+ *
+ * One pass over the line with indexOf, key and value sliced straight from it (no word array, no per-word
+ * strings). The next `=`, `"` and `\\` are searched once and kept until the scan passes them, so a hostile line
+ * of many words without `=` stays linear.
+ */
 export function parseKvSimple(line: string): KvLine | undefined {
   if (OTHER_SPACE.test(line)) return undefined;
   const prefix: string[] = [];
   const pairs: Array<[string, string]> = [];
+  // Whether the last pair's value was bare, so a following word without `=` continues it.
   let lastBare = false;
-  for (const word of line.split(' ')) {
-    if (word === '') continue;
-    const eq = word.indexOf('=');
-    if (eq <= 0) {
-      if (word.includes('"')) return undefined;
-      if (pairs.length === 0) prefix.push(word);
-      else if (lastBare) pairs[pairs.length - 1]![1] += ' ' + word;
+  const end = line.length;
+  // The next `=`, `"` and `\\` at or after the last position searched from; `end` when there is none.
+  let eq = -1;
+  let quote = -1;
+  let backslash = -1;
+  for (let start = 0; start < end; ) {
+    if (line.charCodeAt(start) === 32) {
+      start++;
       continue;
     }
-    let value = word.slice(eq + 1);
-    if (value.charCodeAt(0) === 34) {
-      if (value.length < 2 || value.charCodeAt(value.length - 1) !== 34) return undefined;
-      value = value.slice(1, -1);
-      if (value.includes('"') || value.includes('\\')) return undefined;
-      lastBare = false;
+    let stop = line.indexOf(' ', start);
+    if (stop < 0) stop = end;
+    if (eq < start) eq = indexOr(line, '=', start, end);
+    if (eq === start || eq >= stop) {
+      // A word without `=` (or starting with one): a prefix word, or more of the last bare value.
+      if (quote < start) quote = indexOr(line, '"', start, end);
+      if (quote < stop) return undefined;
+      if (pairs.length === 0) prefix.push(line.slice(start, stop));
+      else if (lastBare) pairs[pairs.length - 1]![1] += ' ' + line.slice(start, stop);
     } else {
-      lastBare = true;
+      const from = eq + 1;
+      let value: string;
+      if (from < stop && line.charCodeAt(from) === 34) {
+        // `key="..."`: closed at the word's end, with neither `"` nor `\\` inside.
+        if (stop - from < 2 || line.charCodeAt(stop - 1) !== 34) return undefined;
+        if (quote <= from) quote = indexOr(line, '"', from + 1, end);
+        if (quote < stop - 1) return undefined;
+        if (backslash <= from) backslash = indexOr(line, '\\', from + 1, end);
+        if (backslash < stop) return undefined;
+        value = line.slice(from + 1, stop - 1);
+        lastBare = false;
+      } else {
+        value = line.slice(from, stop);
+        lastBare = true;
+      }
+      pairs.push([line.slice(start, eq), value]);
     }
-    pairs.push([word.slice(0, eq), value]);
+    start = stop + 1;
   }
   return { prefix, pairs };
+}
+
+/** The first `char` at or after `from`, or `end` when there is none. */
+function indexOr(line: string, char: string, from: number, end: number): number {
+  const at = line.indexOf(char, from);
+  return at < 0 ? end : at;
 }
 
 export function parseKvGeneral(line: string): KvLine {
