@@ -21,6 +21,7 @@ import { parseReplyLine, type Detection } from './reply.js';
 export const SESSION_FLAGS = 'X-KF-SendFinishedEventX-KF-ReplyBack';
 /** A reply line longer than this means the peer is not a CyberTrace-style service. */
 const MAX_LINE = 16 * 1024 * 1024;
+const NO_DETECTIONS: readonly Detection[] = Object.freeze([]);
 
 export interface Request {
   /** Unique per run; sent as the line's leading id when `requestIds` is on. */
@@ -29,13 +30,13 @@ export interface Request {
   readonly line: string;
   /** Connection failures this request was blamed for (it was the oldest unanswered one). */
   failures: number;
-  /** Detections received so far, kept until the finished line arrives. */
-  partial: Detection[];
+  /** Detections received so far, kept until the finished line arrives (none yet: undefined, most requests have none). */
+  partial: Detection[] | undefined;
   done: boolean;
 }
 
 export interface DispatchHandlers {
-  answered(request: Request, detections: Detection[]): void;
+  answered(request: Request, detections: readonly Detection[]): void;
   failed(request: Request, reason: string): void;
 }
 
@@ -94,7 +95,7 @@ export class Dispatcher {
   /** Queues one request line; answers come through the handlers. */
   submit(line: string): Request {
     if (this.ended) throw new Error('submit after close');
-    const request: Request = { id: this.nextId++, line, failures: 0, partial: [], done: false };
+    const request: Request = { id: this.nextId++, line, failures: 0, partial: undefined, done: false };
     this.queue.push(request);
     if (!this.deadline && !this.expired) {
       this.deadline = setTimeout(() => this.failAll(`no answer within the deadline of ${this.config.deadlineMs / 1000} s`), this.config.deadlineMs);
@@ -248,7 +249,7 @@ export class Dispatcher {
     if (!request) return false;
     if (reply.kind === 'detection') {
       conn.sawDetection = true;
-      request.partial.push(reply.detection);
+      (request.partial ??= []).push(reply.detection);
       return false;
     }
     conn.sawFinished = true;
@@ -263,15 +264,15 @@ export class Dispatcher {
   private complete(request: Request): void {
     if (request.done) return;
     request.done = true;
-    const detections = request.partial;
-    request.partial = [];
+    const detections = request.partial ?? NO_DETECTIONS;
+    request.partial = undefined;
     this.handlers.answered(request, detections);
   }
 
   private giveUp(request: Request, reason: string): void {
     if (request.done) return;
     request.done = true;
-    request.partial = [];
+    request.partial = undefined;
     this.handlers.failed(request, reason);
   }
 
@@ -287,7 +288,7 @@ export class Dispatcher {
     // Only the oldest unanswered request is to blame (the one being answered, or the first one unanswered);
     // the others behind it are sent again without counting against them.
     orphans.forEach((r, i) => {
-      r.partial = [];
+      r.partial = undefined;
       if (i === 0 && ++r.failures > this.config.retries) this.giveUp(r, `${service.label}: ${reason}`);
       else this.retry.push(r);
     });

@@ -30,19 +30,35 @@ const EVENT_KEYS = new Set([
   'url', 'ip', 'domain', 'md5', 'sha1', 'sha256', 'src', 'usrName', 'REQ', 'req',
 ]);
 
+/** Lines without a request id share one object each: one finished line comes per request. */
+const FINISHED: ReplyLine = Object.freeze({ kind: 'finished', id: undefined });
+const OTHER: ReplyLine = Object.freeze({ kind: 'other' });
+
 export function parseReplyLine(line: string): ReplyLine {
   if (line.includes('matchedIndicator')) {
     const kv = parseKv(line);
-    const detection = new Detection(kv.pairs);
-    if (detection.get('matchedIndicator') === undefined) return { kind: 'other' };
-    return { kind: 'detection', id: requestId(kv.prefix, detection), detection };
+    // One scan for the keys that matter here: the indicator, and an echoed request id.
+    let indicator = false;
+    let req: string | undefined;
+    let reqLower: string | undefined;
+    for (const [k, v] of kv.pairs) {
+      if (k === 'matchedIndicator') indicator = true;
+      else if (k === 'REQ') req ??= v;
+      else if (k === 'req') reqLower ??= v;
+    }
+    if (!indicator) return OTHER;
+    return { kind: 'detection', id: requestId(kv.prefix, req ?? reqLower), detection: new Detection(kv.pairs) };
   }
-  if (line.includes('LookupFinished')) return { kind: 'finished', id: finishedId(line) };
-  return { kind: 'other' };
+  if (line.includes('LookupFinished')) {
+    const id = finishedId(line);
+    return id === undefined ? FINISHED : { kind: 'finished', id };
+  }
+  return OTHER;
 }
 
 const LEADING_ID = /^(\d{1,15})\s/;
 const REQ_KEY = /(?:^|\s)(?:REQ|req)="?(\d{1,15})(?:"|\s|$)/;
+const DIGITS = /^\d{1,15}$/;
 
 /** The id of a finished line without parsing it whole: one comes per request, most of the answer traffic. */
 function finishedId(line: string): number | undefined {
@@ -50,10 +66,13 @@ function finishedId(line: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** The echoed request id: a leading number (`%REQ% category=...`, as CyberTrace's balancer setup writes) or a REQ key. */
-function requestId(prefix: string[], d: Detection): number | undefined {
-  const text = prefix.length > 0 && /^\d{1,15}$/.test(prefix[0]!) ? prefix[0]! : (d.get('REQ') ?? d.get('req'));
-  return text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : undefined;
+/**
+ * The echoed request id: a leading number (`%REQ% category=...`, as CyberTrace's balancer setup writes) or the
+ * first REQ (else req) value.
+ */
+function requestId(prefix: string[], reqValue: string | undefined): number | undefined {
+  const text = prefix.length > 0 && DIGITS.test(prefix[0]!) ? prefix[0]! : reqValue;
+  return text !== undefined && DIGITS.test(text) ? Number(text) : undefined;
 }
 
 /**

@@ -53,9 +53,16 @@ export interface RunResult {
 
 /** The answer state of one unique value. */
 interface Entry {
-  detections: Detection[] | undefined;
+  /**
+   * Per detection, its output values (`Columns.outputs` order), computed once when the answer arrives: rows that
+   * share the value share them, and the detection itself need not be kept. Undefined until answered.
+   */
+  matches: string[][] | undefined;
   failed: boolean;
 }
+
+/** No detection: shared by every value without a match. */
+const NO_MATCHES: string[][] = [];
 
 interface PendingRow {
   row: string[];
@@ -121,27 +128,40 @@ export async function runLookup(opts: RunOptions): Promise<RunResult> {
     }
   };
 
+  /** Writes the output rows of a row whose values are all answered; the row is not used afterwards, so it is filled in place. */
   const fill = (p: PendingRow): void => {
     if (p.passThrough) {
       write(p.row);
       return;
     }
+    const row = p.row;
+    const outputs = columns!.outputs;
     for (const { column, entry } of p.lookups) {
-      if (!entry.detections) continue;
+      const matches = entry.matches;
+      if (matches === undefined || matches.length === 0) continue;
+      // A short row (relaxed CSV) is padded so every output column exists.
+      while (row.length < header!.length) row.push('');
       const field = header![column]!;
-      for (const d of entry.detections) {
-        // A short row (relaxed CSV) is padded so every output column exists.
-        const o = p.row.length >= header!.length ? p.row.slice() : [...p.row, ...Array<string>(header!.length - p.row.length).fill('')];
-        for (const { index, name } of columns!.outputs) o[index] = outputValue(name, field, p.row[column]!, d);
-        write(o);
+      const value = row[column]!;
+      for (const values of matches) {
+        for (let i = 0; i < outputs.length; i++) {
+          const { index, name } = outputs[i]!;
+          row[index] = name === 'threat_match_field' ? field : name === 'threat_match_value' ? value : values[i]!;
+        }
+        write(row);
       }
     }
   };
 
+  /** Whether every value of a row is answered (or failed). */
+  const ready = (p: PendingRow): boolean => {
+    for (const { entry } of p.lookups) if (entry.matches === undefined && !entry.failed) return false;
+    return true;
+  };
+
   /** Writes every leading row whose values are all answered (or failed). */
   const flush = (): void => {
-    for (let p = rows.peek(); p !== undefined; p = rows.peek()) {
-      if (p.lookups.some(({ entry }) => entry.detections === undefined && !entry.failed)) break;
+    for (let p = rows.peek(); p !== undefined && ready(p); p = rows.peek()) {
       fill(p);
       rows.shift();
     }
@@ -153,10 +173,10 @@ export async function runLookup(opts: RunOptions): Promise<RunResult> {
   };
 
   const dispatcher = new Dispatcher(config, {
-    answered(request: Request, detections: Detection[]) {
+    answered(request: Request, detections: readonly Detection[]) {
       const entry = byRequest[request.id]!;
       byRequest[request.id] = undefined;
-      entry.detections = detections;
+      entry.matches = detections.length === 0 ? NO_MATCHES : detections.map((d) => columns!.outputs.map(({ name }) => detectionValue(name, d)));
       flush();
     },
     failed(request: Request, reason: string) {
@@ -171,14 +191,16 @@ export async function runLookup(opts: RunOptions): Promise<RunResult> {
 
   const onRow = (row: string[]): void => {
     result.rowsIn++;
-    const filled = (i: number): boolean => (row[i] ?? '') !== '';
-    const hasInput = columns!.inputs.some(({ index }) => filled(index));
-    const hasOutput = columns!.outputs.some(({ index }) => filled(index));
+    const { inputs, outputs } = columns!;
+    let hasInput = false;
+    for (let i = 0; i < inputs.length && !hasInput; i++) hasInput = filled(row, inputs[i]!.index);
+    let hasOutput = false;
+    for (let i = 0; i < outputs.length && !hasOutput; i++) hasOutput = filled(row, outputs[i]!.index);
     if (!hasInput && !hasOutput) return; // nothing to look up, nothing to keep
     const pending: PendingRow = { row, lookups: [], passThrough: !hasInput || hasOutput };
     if (!pending.passThrough) {
-      for (const { index, field } of columns!.inputs) {
-        if (!filled(index)) continue;
+      for (const { index, field } of inputs) {
+        if (!filled(row, index)) continue;
         const prepared = prepareValue(field, row[index]!);
         const type = prepared.ok ? config.pattern.sendAs(prepared.type) : undefined;
         if (!prepared.ok || !type) {
@@ -191,7 +213,7 @@ export async function runLookup(opts: RunOptions): Promise<RunResult> {
         if (!ofType) entries.set(type, (ofType = new Map()));
         let entry = ofType.get(prepared.wire);
         if (!entry) {
-          entry = { detections: undefined, failed: false };
+          entry = { matches: undefined, failed: false };
           ofType.set(prepared.wire, entry);
           const request = dispatcher.submit(config.pattern.render(prepared.type, prepared.wire));
           byRequest[request.id] = entry;
@@ -209,25 +231,44 @@ export async function runLookup(opts: RunOptions): Promise<RunResult> {
     // and a file mixing CRLF and LF would glue rows together (their values lost or looked up with a line break).
     parse({ bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, record_delimiter: ['\r\n', '\n'] }),
   );
+  // Records come through 'data' events rather than `for await`, whose promise per record costs more than the
+  // rest of a row's parsing; pausing the parser holds the input back the same way.
   let inputError: string | undefined;
-  try {
-    for await (const record of parser as AsyncIterable<string[]>) {
-      if (!header) {
-        header = record;
-        columns = resolveColumns(header, opts.fields);
-        batch += csvRecord(header);
-        continue;
+  await new Promise<void>((resolve) => {
+    let stopped = false;
+    const stop = (error: string | undefined): void => {
+      if (stopped) return;
+      stopped = true;
+      if (error !== undefined) {
+        inputError = error;
+        parser.destroy();
+        opts.input.unpipe?.();
+        opts.input.resume?.();
       }
-      onRow(record);
-      if (rows.length === 1) flush();
-      if (rows.length >= maxPendingRows) await new Promise<void>((resolve) => (resumeInput = resolve));
-    }
-  } catch (err) {
-    if (err instanceof UsageError) inputError = err.message;
-    else inputError = `input is not valid CSV: ${(err as Error).message}`;
-    opts.input.unpipe?.();
-    opts.input.resume?.();
-  }
+      resolve();
+    };
+    parser.on('data', (record: string[]) => {
+      if (stopped) return;
+      try {
+        if (!header) {
+          header = record;
+          columns = resolveColumns(header, opts.fields);
+          batch += csvRecord(header);
+          return;
+        }
+        onRow(record);
+        if (rows.length === 1) flush();
+        if (rows.length >= maxPendingRows) {
+          parser.pause();
+          resumeInput = () => parser.resume();
+        }
+      } catch (err) {
+        stop(err instanceof UsageError ? err.message : `input is not valid CSV: ${(err as Error).message}`);
+      }
+    });
+    parser.on('error', (err: Error) => stop(`input is not valid CSV: ${err.message}`));
+    parser.on('end', () => stop(undefined));
+  });
   await dispatcher.close();
   flush();
   writeBatch();
@@ -246,12 +287,18 @@ export async function runLookup(opts: RunOptions): Promise<RunResult> {
   return result;
 }
 
-/** The value of one output field for one detection. */
-function outputValue(name: string, field: string, value: string, d: Detection): string {
+function filled(row: string[], index: number): boolean {
+  return (row[index] ?? '') !== '';
+}
+
+/**
+ * The value of one output field for one detection; `threat_match_field` and `threat_match_value` come from the
+ * row, not the detection (`fill` sets them).
+ */
+function detectionValue(name: string, d: Detection): string {
   switch (name) {
     case 'context': return formatKv(contextPairs(d));
-    case 'threat_match_field': return field;
-    case 'threat_match_value': return value;
+    case 'threat_match_field': case 'threat_match_value': return '';
     default: return d.get(name) ?? '';
   }
 }
