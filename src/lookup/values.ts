@@ -90,15 +90,19 @@ function prepareDomain(value: string): Prepared {
   return { ok: true, type: 'domain', wire: defuseFlags(domain) };
 }
 
+const BRACKETED = /^\[([^\]]*)\](?::(\d+))?$/;
+const V4_PORT = /^([^:]+):(\d+)$/;
+
 function prepareIp(value: string): Prepared {
   let addr = value;
-  // [v6]:port, [v6], v4:port (a bare v6 has several colons and no port).
-  const bracketed = /^\[([^\]]*)\](?::(\d+))?$/.exec(addr);
+  // [v6]:port, [v6], v4:port (a bare v6 has several colons and no port). Most values are a bare v4 address: the
+  // regexes run only when the value can match them.
+  const bracketed = addr.charCodeAt(0) === 91 ? BRACKETED.exec(addr) : null;
   if (bracketed) {
     if (bracketed[2] !== undefined && !validPort(bracketed[2])) return { ok: false, reason: 'bad port' };
     addr = bracketed[1]!;
-  } else {
-    const v4port = /^([^:]+):(\d+)$/.exec(addr);
+  } else if (addr.includes(':')) {
+    const v4port = V4_PORT.exec(addr);
     if (v4port) {
       if (!validPort(v4port[2]!)) return { ok: false, reason: 'bad port' };
       addr = v4port[1]!;
