@@ -176,6 +176,26 @@ describe('IPv6 and CIDR edge cases (synthetic feeds)', () => {
     expect(found('2001:db9::1')).toEqual(['wide ::/0']);
   });
 
+  test('a feed with every prefix length reports every containing range, longest first (more tables than selector bits)', () => {
+    const address = '203.0.113.77';
+    const [a, b, c, d] = address.split('.').map(Number) as [number, number, number, number];
+    const value = ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+    const network = (prefix: number): string => {
+      const n = prefix === 0 ? 0 : (value & (0xffffffff << (32 - prefix))) >>> 0;
+      return `${[n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.')}/${prefix}`;
+    };
+    const prefixes = Array.from({ length: 33 }, (_, i) => 32 - i);
+    const v6 = Array.from({ length: 40 }, (_, i) => `2001:db8::/${128 - i}`);
+    const every = new Matcher();
+    every.setFeed(feedIndex('every', [...prefixes.map(network), ...v6, '198.51.100.0/24']));
+    const ranges = every.match('ip', address).map((m) => m.matchedIndicator);
+    expect(ranges).toEqual(prefixes.map(network));
+    expect(every.match('ip', '2001:db8::').map((m) => m.matchedIndicator)).toEqual(v6);
+    // 198 = 0b11000110 and 203 = 0b11001011 share their first 4 bits: /4 and shorter contain both.
+    expect(every.match('ip', '198.51.100.9').map((m) => m.matchedIndicator)).toEqual(['198.51.100.0/24', ...[4, 3, 2, 1, 0].map(network)]);
+    expect(every.match('ip', '198.51.101.9').map((m) => m.matchedIndicator)).not.toContain('198.51.100.0/24');
+  });
+
   test('IPv4-mapped IPv6 matches the IPv4 address', () => {
     expect(found('192.0.2.1')).toContain('mapped ::ffff:192.0.2.1');
     expect(found('::ffff:10.1.2.3')).toContain('narrow 10.1.2.3/32');

@@ -11,6 +11,28 @@ import { FeedStrings, KeyedRecords } from './records.js';
 import { IpAddress, formatIp, parseIpIndicator } from './ip-address.js';
 import { WordTable } from './word-table.js';
 
+/** The address words of a key being rendered. */
+const rendered = new Uint32Array(4);
+
+/** A set of 16-bit values (the top 16 bits of an address) as a bitmap: one bit read answers a probe. */
+export class Top16Set {
+  private readonly bits = new Uint8Array(8192);
+
+  /** Adds every top-16 value of the addresses in the network `word0/prefix` (its first word). */
+  addNetwork(word0: number, prefix: number): void {
+    const first = word0 >>> 16;
+    const count = prefix >= 16 ? 1 : 2 ** (16 - prefix);
+    for (let top = first; top < first + count; top++) this.bits[top >>> 3]! |= 1 << (top & 7);
+  }
+
+  has(word0: number): boolean {
+    const top = word0 >>> 16;
+    return (this.bits[top >>> 3]! & (1 << (top & 7))) !== 0;
+  }
+
+  readonly byteLength = 8192;
+}
+
 /**
  * One hash table of keys of the same shape (same version, prefix length, with or without port), with a bitmap
  * of the top 16 bits of its keys: most probes of a sparse range table stop at one bit, without hashing.
@@ -20,7 +42,7 @@ class AddressTable {
   readonly records: KeyedRecords;
   /** The prefix as address words (the network mask), so a query is masked with one `&` a word. */
   readonly netmask: Uint32Array;
-  private readonly top16 = new Uint8Array(8192);
+  private readonly top16 = new Top16Set();
 
   constructor(strings: FeedStrings, readonly version: 4 | 6, readonly prefix: number, readonly withPort: boolean) {
     const addressWords = version === 4 ? 1 : 4;
@@ -39,24 +61,28 @@ class AddressTable {
     return this.find(into);
   }
 
+  /** `findNetwork` of an IPv4 address given as its word. */
+  findNetworkV4(address: number): number {
+    const network = (address & this.netmask[0]!) >>> 0;
+    return this.top16.has(network) ? this.keys.findWord(network) : -1;
+  }
+
   /** Interns the key in `words` (the first word's top 16 bits are noted in the bitmap). */
   intern(words: Uint32Array): number {
-    const top = words[0]! >>> 16;
-    this.top16[top >>> 3]! |= 1 << (top & 7);
+    this.top16.addNetwork(words[0]!, 16); // the key itself: a query is masked before it is probed
     return this.keys.intern(words);
   }
 
   /** The id of the key in `words`, or -1. */
   find(words: Uint32Array): number {
-    const top = words[0]! >>> 16;
-    if ((this.top16[top >>> 3]! & (1 << (top & 7))) === 0) return -1;
+    if (!this.top16.has(words[0]!)) return -1;
     return this.keys.find(words);
   }
 
   render(id: number): string {
-    const key = this.keys.key(id);
     const addressWords = this.version === 4 ? 1 : 4;
-    return formatIp(this.version, key, this.prefix, this.withPort ? key[addressWords]! : -1);
+    for (let w = 0; w < addressWords; w++) rendered[w] = this.keys.word(id, w);
+    return formatIp(this.version, rendered, this.prefix, this.withPort ? this.keys.word(id, addressWords) : -1);
   }
 
   finish(): void {
@@ -72,12 +98,51 @@ class AddressTable {
 const scratch = new Uint32Array(5);
 const parsed = new IpAddress();
 
+/**
+ * Which prefix tables of one IP version can hold a network containing an address, by the address's top 16 bits:
+ * bit `i` of `masks[top]` stands for table `i` (longest prefix first), bit 31 for table 31 and every later one.
+ * A query then probes only those tables, usually none or one, instead of every prefix length of the feed.
+ */
+class TableSelector {
+  private readonly masks = new Uint32Array(65536);
+
+  constructor(tables: readonly AddressTable[]) {
+    tables.forEach((table, index) => {
+      const bit = 1 << Math.min(index, 31);
+      const spread = table.prefix >= 16 ? 1 : 2 ** (16 - table.prefix);
+      for (let id = 0; id < table.keys.size; id++) {
+        const first = table.keys.word(id, 0) >>> 16;
+        for (let top = first; top < first + spread; top++) this.masks[top]! |= bit;
+      }
+    });
+  }
+
+  /** Appends the matches of `query` from the tables its top 16 bits select. */
+  collect(tables: readonly AddressTable[], query: IpAddress, feed: string, out: Match[]): void {
+    let mask = this.masks[query.words[0]! >>> 16]!;
+    while (mask !== 0) {
+      const index = 31 - Math.clz32(mask & -mask); // the lowest bit: tables stay in order
+      mask &= mask - 1;
+      for (let t = index, end = index < 31 ? index + 1 : tables.length; t < end; t++) {
+        const table = tables[t]!;
+        const id = query.version === 4 ? table.findNetworkV4(query.words[0]!) : table.findNetwork(query.words, scratch);
+        if (id >= 0) table.records.emit(id, 'ip', feed, out);
+      }
+    }
+  }
+
+  readonly byteLength = 65536 * 4;
+}
+
 export class IpIndex {
   /** Prefix tables, longest prefix first (only for the lengths present). */
   private v4: AddressTable[] = [];
   private v6: AddressTable[] = [];
   private v4Port: AddressTable | undefined;
   private v6Port: AddressTable | undefined;
+  /** Made by `finish`, for versions that have prefix tables. */
+  private v4Selector: TableSelector | undefined;
+  private v6Selector: TableSelector | undefined;
 
   constructor(private readonly strings: FeedStrings) {}
 
@@ -86,30 +151,28 @@ export class IpIndex {
   }
 
   get memoryBytes(): number {
-    return this.tables().reduce((sum, t) => sum + t.memoryBytes, 0);
+    return this.tables().reduce((sum, t) => sum + t.memoryBytes, 0) + (this.v4Selector?.byteLength ?? 0) + (this.v6Selector?.byteLength ?? 0);
   }
 
   /** Adds one indicator; returns why it was rejected, or undefined. */
   add(indicator: string, category: string, context: ContextFields): string | undefined {
     if (!parseIpIndicator(indicator.trim(), parsed)) return 'not an IP address, CIDR range or ip:port';
     const table = this.tableFor(parsed);
-    const key = keyWords(parsed, scratch);
-    const id = table.intern(key);
+    const id = table.intern(keyWords(parsed, scratch));
     table.records.add(id, table.render(id), indicator, category, context);
     return undefined;
   }
 
   finish(): void {
     for (const table of this.tables()) table.finish();
+    if (this.v4.length > 0) this.v4Selector = new TableSelector(this.v4);
+    if (this.v6.length > 0) this.v6Selector = new TableSelector(this.v6);
   }
 
   /** Appends matches of an address (a port also matches `ip:port` indicators; plain ones always match). */
   collect(query: IpAddress, feed: string, out: Match[]): void {
-    const tables = query.version === 4 ? this.v4 : this.v6;
-    for (const table of tables) {
-      const id = table.findNetwork(query.words, scratch);
-      if (id >= 0) table.records.emit(id, 'ip', feed, out);
-    }
+    if (query.version === 4) this.v4Selector?.collect(this.v4, query, feed, out);
+    else this.v6Selector?.collect(this.v6, query, feed, out);
     if (query.port < 0) return;
     const portTable = query.version === 4 ? this.v4Port : this.v6Port;
     if (portTable === undefined) return;

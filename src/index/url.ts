@@ -12,6 +12,7 @@ import { MaskIndex, hostEnd } from './mask.js';
 import { IpAddress, formatIp, parseIpQuery } from './ip-address.js';
 import type { ParsedQuery } from './query.js';
 import { StringTable, grow, hashText } from './string-table.js';
+import { Top16Set } from './ip.js';
 import { WordTable } from './word-table.js';
 
 /**
@@ -85,12 +86,15 @@ const hostAddress = new IpAddress();
 class AddressEntries {
   private readonly addresses: WordTable;
   private entries = new Uint32Array(16);
+  /** Most IP queries are on no listed host: one bit says so without hashing. */
+  private readonly top16 = new Top16Set();
 
   constructor(width: number) {
     this.addresses = new WordTable(width);
   }
 
   add(words: Uint32Array, entry: number): void {
+    this.top16.addNetwork(words[0]!, 16);
     const id = this.addresses.intern(words);
     if (id === this.entries.length) this.entries = grow(this.entries, id * 2);
     this.entries[id] = entry;
@@ -102,7 +106,7 @@ class AddressEntries {
 
   /** The exact entry id of the address, or -1. */
   find(words: Uint32Array): number {
-    if (this.addresses.size === 0) return -1;
+    if (this.addresses.size === 0 || !this.top16.has(words[0]!)) return -1;
     const id = this.addresses.find(words);
     return id < 0 ? -1 : this.entries[id]!;
   }
@@ -113,7 +117,7 @@ class AddressEntries {
   }
 
   get memoryBytes(): number {
-    return this.addresses.memoryBytes + this.entries.byteLength;
+    return this.addresses.memoryBytes + this.entries.byteLength + this.top16.byteLength;
   }
 }
 
