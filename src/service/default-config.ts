@@ -48,13 +48,12 @@ const keyed = (keys: string[]): string => `${KEY_START}(?:${keys.join('|')})${KE
 
 /** A character of a URL in free text: not whitespace, a quote, an angle bracket or a backslash (JSON escapes). */
 const URL_CHAR = '[^\\s"\'<>\\\\]';
-/** The keys of RE_URL, RE_DOMAIN and SRC_IP (regex source); the extractor finds where they occur (src/service/extract.ts). */
-export const URL_KEYS = ['url', 'URL', 'Url', 'request', 'requestURL', 'requestUrl', 'request_url', 'dest_url', 'http_url'];
-export const DOMAIN_KEYS = [
+const URL_KEYS = ['url', 'URL', 'Url', 'request', 'requestURL', 'requestUrl', 'request_url', 'dest_url', 'http_url'];
+const DOMAIN_KEYS = [
   'domain', 'Domain', 'host', 'Host', 'hostname', 'dhost', 'dns_query', 'query', 'qname', 'rrname',
   'server_name', 'sni', 'QueryName', 'DestinationHostname', 'destinationHostName',
 ];
-export const SRC_IP_KEYS = ['src', 'src_ip', 'srcip', 'source_ip', 'sourceAddress', 'SourceIp', 'id\\.orig_h', 'client_ip', 'c-ip'];
+const SRC_IP_KEYS = ['src', 'src_ip', 'srcip', 'source_ip', 'sourceAddress', 'SourceIp', 'id\\.orig_h', 'client_ip', 'c-ip'];
 
 /** A DNS label, Unicode letters allowed (IDN hosts as logs write them). */
 const LABEL = '[\\p{L}\\p{N}_\\-]+';

@@ -6,7 +6,7 @@
  */
 import type { QueryType } from '../types.js';
 import { networkContains, type NormalizingRule, type RegexRule, type ServiceConfig, type SourceRules } from './config.js';
-import { ADDRESS_PATTERN, DEFAULT_REGEXES, DOMAIN_KEYS, SRC_IP_KEYS, URL_KEYS, hexWordPattern } from './default-config.js';
+import { ADDRESS_PATTERN, hexWordPattern } from './default-config.js';
 
 export interface ExtractedQuery {
   regexName: string;
@@ -113,13 +113,10 @@ function findHexWords(text: string, lengths: ReadonlySet<number>, shortest: numb
   return words;
 }
 
-/**
- * A sticky copy of the rule's regex, to run only at the positions where it can match (see matchAt), when its flags
- * are those of the shipped patterns: `g`, with `u` or not. `u` changes nothing here: every candidate position is an
- * ASCII character, never inside a surrogate pair.
- */
-function stickyCopy(rule: RegexRule): RegExp | null {
-  if (rule.regex.flags !== 'g' && rule.regex.flags !== 'gu') return null;
+/** A sticky copy of the rule's regex when it is exactly ADDRESS_PATTERN (run only at addressStarts), else null. */
+function addressRegex(rule: RegexRule): RegExp | null {
+  // `u` changes nothing here: the candidate positions are ASCII characters, never inside a surrogate pair.
+  if (rule.pattern !== ADDRESS_PATTERN || (rule.regex.flags !== 'g' && rule.regex.flags !== 'gu')) return null;
   return new RegExp(rule.regex.source, rule.regex.flags.replace('g', 'y'));
 }
 
@@ -153,9 +150,7 @@ function count(text: string, start: number, end: number, unit: number): number {
 function insertStart(starts: number[], start: number): void {
   let at = starts.length;
   while (at > 0 && starts[at - 1]! > start) at--;
-  if (at > 0 && starts[at - 1] === start) return;
-  if (at === starts.length) starts.push(start);
-  else starts.splice(at, 0, start);
+  if (at === 0 || starts[at - 1] !== start) starts.splice(at, 0, start);
 }
 
 /**
@@ -189,186 +184,19 @@ function addressStarts(text: string): number[] {
   return starts;
 }
 
-/**
- * runRegex's values, when every position where the rule's regex can match is in `starts` (ascending, maybe a few
- * more or repeated): its sticky copy tried at each start, left to right, skipping the starts inside the previous
- * match (or at an empty one, as runRegex goes on one further), is the global scan.
- */
-function matchAt(sticky: RegExp, text: string, starts: readonly number[], extract: RegexRule['extract']): string[] {
-  const values: string[] = [];
+/** What a global scan with ADDRESS_PATTERN finds: its sticky copy tried at each possible start, left to right. */
+function findAddresses(sticky: RegExp, text: string): string[] {
+  const found: string[] = [];
   let next = 0;
-  for (const start of starts) {
-    if (start < next) continue;
+  for (const start of addressStarts(text)) {
+    if (start < next) continue; // inside the previous match
     sticky.lastIndex = start;
     const match = sticky.exec(text);
     if (match === null) continue;
-    next = Math.max(sticky.lastIndex, start + 1);
-    const value = matchValue(match);
-    if (value === '' || values.includes(value)) continue;
-    values.push(value);
-    if (extract === 'first') break;
+    found.push(matchValue(match));
+    next = sticky.lastIndex;
   }
-  return values;
-}
-
-/*
- * The keyed default rules (keyed() in default-config.ts) are `(?<![\w.\-?&/=])(?:key|…)"?(?:=|\s*:\s*)"?…`, some
- * with one more alternative. As regexes they are tried at every position of the event; a key ends right before a
- * `=` (after an optional `"`) or before `\s*:` (likewise), and every key is made of [\w.-], which the lookbehind
- * excludes before it: a key is the whole run of [\w.-] before such a separator. One scan of the separators finds
- * the keys of all keyed rules.
- */
-
-const QUOTE = 0x22;
-const SLASH = 0x2f;
-/** Code unit → 1 when in [\w.-] (ASCII, as `\w` without the `i` flag). */
-const KEY_CHAR = new Uint8Array(128);
-for (let unit = 0; unit < 128; unit++) KEY_CHAR[unit] = /[\w.-]/.test(String.fromCharCode(unit)) ? 1 : 0;
-const isKeyChar = (unit: number): boolean => unit < 128 && KEY_CHAR[unit] === 1;
-/** `\s` of a regex (Unicode spaces and line terminators included). */
-const isSpace = (unit: number): boolean => (unit < 128 ? unit === 0x20 || (unit >= 0x09 && unit <= 0x0d) : /\s/.test(String.fromCharCode(unit)));
-
-const hashStep = (hash: number, unit: number): number => (Math.imul(hash, 31) + unit) | 0;
-/** ASCII case-insensitive: whether the code unit at `at` is the lower-case letter `lower` or its upper case. */
-const isLetter = (text: string, at: number, lower: number): boolean => (text.charCodeAt(at) | 0x20) === lower;
-const isHttp = (text: string, at: number): boolean =>
-  at >= 0 && isLetter(text, at, 0x68) && isLetter(text, at + 1, 0x74) && isLetter(text, at + 2, 0x74) && isLetter(text, at + 3, 0x70);
-
-/**
- * A keyed default pattern: its keys (literal text), and whether its other alternative is RE_URL's free-text URL
- * `\b((?:[Hh][Tt][Tt][Pp][Ss]?)://…` or SRC_IP's `^(IPv4)\s` (no `m` flag: the start of the event).
- */
-interface KeyedShape {
-  keys: readonly string[];
-  other: 'httpUrl' | 'eventStart' | null;
-}
-
-function defaultPattern(name: string): string {
-  const rule = DEFAULT_REGEXES.find(([ruleName]) => ruleName === name);
-  if (!rule) throw new Error(`extract: no default regex ${name}`);
-  return rule[3];
-}
-
-const keyedShape = (keys: readonly string[], other: KeyedShape['other']): KeyedShape => ({
-  keys: keys.map((key) => key.replace(/\\(.)/g, '$1')), // `id\.orig_h` is the text id.orig_h
-  other,
-});
-
-/** Default pattern text → its shape. */
-const KEYED_SHAPES: ReadonlyMap<string, KeyedShape> = new Map([
-  [defaultPattern('RE_URL'), keyedShape(URL_KEYS, 'httpUrl')],
-  [defaultPattern('RE_DOMAIN'), keyedShape(DOMAIN_KEYS, null)],
-  [defaultPattern('SRC_IP'), keyedShape(SRC_IP_KEYS, 'eventStart')],
-]);
-
-/**
- * Where each keyed rule of a plan can match, for all of them from one pass over the `=` and `:` of an event (see
- * above). Most runs before a separator are no key: their last two characters rule them out; the others are
- * looked up by a hash computed while walking back over them (open addressing), so only a key costs a string
- * comparison.
- */
-class KeyedStarts {
-  /** Per keyed rule: the ascending positions where it can match in the last event scanned (reused, not copied). */
-  readonly starts: number[][];
-  /** The keyed rules (indexes into `starts`) that also match a free-text http(s) URL, or IPv4 at the event start. */
-  private readonly httpUrlRules: number[];
-  private readonly eventStartRules: number[];
-  private readonly keys: string[] = [];
-  /** Per key: the keyed rules (indexes into `starts`) that have it. */
-  private readonly rulesOfKey: number[][] = [];
-  private readonly longest: number;
-  /** 1 at (last but one code unit) * 128 + last code unit of a key (all ASCII, at least two long). */
-  private readonly endings = new Uint8Array(128 * 128);
-  /** Per hash slot: the key's index + 1 (0: empty), and its hash. */
-  private readonly slots: Int32Array;
-  private readonly hashes: Int32Array;
-  private readonly mask: number;
-
-  constructor(shapes: readonly KeyedShape[]) {
-    this.starts = shapes.map(() => []);
-    const rulesWith = (other: KeyedShape['other']): number[] => shapes.flatMap((shape, rule) => (shape.other === other ? [rule] : []));
-    this.httpUrlRules = rulesWith('httpUrl');
-    this.eventStartRules = rulesWith('eventStart');
-    shapes.forEach((shape, rule) => {
-      for (const key of shape.keys) {
-        if (!/^[\w.-]{2,}$/.test(key)) throw new Error(`KeyedStarts: a key is two or more of [\\w.-], not "${key}"`);
-        const index = this.keys.indexOf(key);
-        if (index >= 0) this.rulesOfKey[index]!.push(rule);
-        else this.rulesOfKey[this.keys.push(key) - 1] = [rule];
-        this.endings[key.charCodeAt(key.length - 2) * 128 + key.charCodeAt(key.length - 1)] = 1;
-      }
-    });
-    this.longest = Math.max(0, ...this.keys.map((key) => key.length));
-    const size = 2 ** Math.ceil(Math.log2(4 * this.keys.length + 1)); // mostly empty: a miss ends at once
-    this.slots = new Int32Array(size);
-    this.hashes = new Int32Array(size);
-    this.mask = size - 1;
-    this.keys.forEach((key, index) => {
-      let hash = 0;
-      for (let at = key.length - 1; at >= 0; at--) hash = hashStep(hash, key.charCodeAt(at));
-      let slot = hash & this.mask;
-      while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask;
-      this.slots[slot] = index + 1;
-      this.hashes[slot] = hash;
-    });
-  }
-
-  /** Fills `starts` for the event. */
-  scan(text: string): void {
-    for (const starts of this.starts) if (starts.length !== 0) starts.length = 0; // setting it is not free
-    // `^(IPv4)\s` needs a digit first.
-    const first = text.charCodeAt(0);
-    if (first >= 0x30 && first <= 0x39) for (const rule of this.eventStartRules) this.starts[rule]!.push(0);
-    // The next `=` and the next `:` (-1: none left), each searched for again only once passed: indexOf is much
-    // faster than reading every character.
-    let equals = text.indexOf('=');
-    let colon = text.indexOf(':');
-    while (equals >= 0 || colon >= 0) {
-      if (colon < 0 || (equals >= 0 && equals < colon)) {
-        this.addKeyEndingAt(text, equals);
-        equals = text.indexOf('=', equals + 1);
-      } else {
-        // `\s*:`: the key ends before the spaces.
-        let end = colon;
-        while (end > 0 && isSpace(text.charCodeAt(end - 1))) end--;
-        this.addKeyEndingAt(text, end);
-        if (this.httpUrlRules.length > 0 && text.charCodeAt(colon + 1) === SLASH && text.charCodeAt(colon + 2) === SLASH) this.addHttpUrlAt(text, colon);
-        colon = text.indexOf(':', colon + 1);
-      }
-    }
-    // Separators come in order and a key or a scheme lies between two of them (no key ends in http or https), so
-    // the lists are ascending (a 0 from the event start may come twice: matchAt tries it once).
-  }
-
-  /** Adds the start of `http://` or `https://` (any case) ending at the `://` at `colon`, if there is one. */
-  private addHttpUrlAt(text: string, colon: number): void {
-    const start = isLetter(text, colon - 1, 0x73) && isHttp(text, colon - 5) ? colon - 5 : isHttp(text, colon - 4) ? colon - 4 : -1;
-    if (start >= 0) for (const rule of this.httpUrlRules) this.starts[rule]!.push(start);
-  }
-
-  /** Adds the key that is the whole run of [\w.-] before `end` (and an optional `"`), if there is one. */
-  private addKeyEndingAt(text: string, end: number): void {
-    if (end > 0 && text.charCodeAt(end - 1) === QUOTE) end--;
-    if (end < 2) return;
-    const last = text.charCodeAt(end - 1);
-    const lastButOne = text.charCodeAt(end - 2);
-    if (last >= 128 || lastButOne >= 128 || this.endings[lastButOne * 128 + last] === 0) return;
-    const longestStart = end - this.longest;
-    let start = end;
-    let hash = 0;
-    for (let unit: number; start > 0 && isKeyChar((unit = text.charCodeAt(start - 1))); start--) {
-      if (start === longestStart) return; // longer than any key
-      hash = hashStep(hash, unit);
-    }
-    for (let slot = hash & this.mask; this.slots[slot] !== 0; slot = (slot + 1) & this.mask) {
-      if (this.hashes[slot] !== hash) continue;
-      const index = this.slots[slot]! - 1;
-      const key = this.keys[index]!;
-      if (key.length !== end - start || !text.startsWith(key, start)) continue;
-      for (const rule of this.rulesOfKey[index]!) this.starts[rule]!.push(start);
-      return;
-    }
-  }
+  return found;
 }
 
 /** runRegex's result from a list of matches: non-empty, without duplicates, at most one for `first`. */
@@ -392,31 +220,13 @@ function literalOf(regex: RegExp): string | null {
   return regex.source.replace(/\\(.)/g, '$1');
 }
 
-/** How a rule's values are found: a shipped pattern by a scan of its own (with its sticky copy), any other by its regex. */
-type Finder =
-  | { kind: 'hexWords'; length: number }
-  | { kind: 'address'; sticky: RegExp }
-  /** `slot`: its index in the plan's KeyedStarts. */
-  | { kind: 'keyed'; sticky: RegExp; slot: number }
-  | { kind: 'regex' };
-
-/** `keyed` collects the shapes of the keyed rules (a keyed finder's slot is the index of its shape). */
-function finderFor(rule: RegexRule, keyed: KeyedShape[]): Finder {
-  const length = hexWordLength(rule);
-  if (length !== null) return { kind: 'hexWords', length };
-  const shape = KEYED_SHAPES.get(rule.pattern);
-  const sticky = rule.pattern === ADDRESS_PATTERN || shape !== undefined ? stickyCopy(rule) : null;
-  if (sticky === null) return { kind: 'regex' };
-  return shape === undefined ? { kind: 'address', sticky } : { kind: 'keyed', sticky, slot: keyed.push(shape) - 1 };
-}
-
-/** Which way the rule's values are found (a shipped pattern is recognised by its exact text and flags). */
-export const valueFinder = (rule: RegexRule): Finder['kind'] => finderFor(rule, []).kind;
-
 /** One regex rule and how its values are found. */
 interface Step {
   rule: RegexRule;
-  finder: Finder;
+  /** The length of the hex words it extracts (found by findHexWords), or null. */
+  hexLength: number | null;
+  /** For ADDRESS_PATTERN: its sticky copy (see findAddresses), or null. Neither: run the rule's regex. */
+  address: RegExp | null;
   /** A default rule that the Source has a same-name rule for: it runs only if that rule found nothing. */
   shadowed: boolean;
 }
@@ -426,8 +236,6 @@ interface Plan {
   sourceId: string;
   normalizing: Array<{ rule: NormalizingRule; literal: string | null }>;
   steps: Step[];
-  /** Where its keyed rules can match. */
-  keyedStarts: KeyedStarts;
   /** Two rules give queries of the same type, so one (type, value) may come twice (one rule's values are distinct). */
   dedupeQueries: boolean;
 }
@@ -458,17 +266,15 @@ export class EventExtractor {
   private plan(source: SourceRules | null): Plan {
     const chain = source ? [source, this.fallback] : [this.fallback];
     const own = new Set(source?.regexes.map((rule) => rule.name));
-    const keyed: KeyedShape[] = [];
     const steps = chain.flatMap((rules) =>
-      rules.regexes.map((rule): Step => ({ rule, finder: finderFor(rule, keyed), shadowed: rules !== source && own.has(rule.name) })),
+      rules.regexes.map((rule) => ({ rule, hexLength: hexWordLength(rule), address: addressRegex(rule), shadowed: rules !== source && own.has(rule.name) })),
     );
-    for (const { finder } of steps) if (finder.kind === 'hexWords') this.hexLengths.add(finder.length);
+    for (const step of steps) if (step.hexLength !== null) this.hexLengths.add(step.hexLength);
     const queryTypes = steps.flatMap((step) => (step.rule.queryType === null ? [] : [step.rule.queryType]));
     return {
       sourceId: (source ?? this.fallback).id,
       normalizing: chain.flatMap((rules) => rules.normalizing.map((rule) => ({ rule, literal: literalOf(rule.input) }))),
       steps,
-      keyedStarts: new KeyedStarts(keyed),
       dedupeQueries: new Set(queryTypes).size < queryTypes.length,
     };
   }
@@ -511,22 +317,16 @@ export class EventExtractor {
     const values = new Map<string, string[]>();
     const queries: ExtractedQuery[] = [];
     const queried = plan.dedupeQueries ? new Set<string>() : null;
-    // Found once per event, on first use: the same words serve every hexWordPattern rule of the plan, the same
-    // keys every keyed rule.
+    // Found once per event, on first use: the same words serve every hexWordPattern rule of the plan.
     let hexWords: Map<number, string[]> | null | undefined;
-    let keyedScanned = false;
-    for (const { rule, finder, shadowed } of plan.steps) {
+    for (const { rule, hexLength, address, shadowed } of plan.steps) {
       if (shadowed && values.has(rule.name)) continue;
       let found: string[];
-      if (finder.kind === 'hexWords') {
+      if (hexLength !== null) {
         if (hexWords === undefined) hexWords = findHexWords(text, this.hexLengths, this.shortestHex);
-        found = distinctValues(hexWords?.get(finder.length) ?? [], rule.extract);
-      } else if (finder.kind === 'address') {
-        found = matchAt(finder.sticky, text, addressStarts(text), rule.extract);
-      } else if (finder.kind === 'keyed') {
-        if (!keyedScanned) plan.keyedStarts.scan(text);
-        keyedScanned = true;
-        found = matchAt(finder.sticky, text, plan.keyedStarts.starts[finder.slot]!, rule.extract);
+        found = distinctValues(hexWords?.get(hexLength) ?? [], rule.extract);
+      } else if (address !== null) {
+        found = distinctValues(findAddresses(address, text), rule.extract);
       } else {
         found = runRegex(rule, text);
       }
