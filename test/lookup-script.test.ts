@@ -352,7 +352,7 @@ describe('launcher', () => {
   it('without any Node.js: exits 1 with one line naming what to install or configure', async () => {
     const r = await runWithInput('/bin/sh', [app.launcher, 'ip'], '', { PATH: toolsOnly(path.join(app.dir, 'empty-path')), SPLUNK_HOME: path.join(app.dir, 'no-splunk') });
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`feedtrace_lookup: no Node.js 20 or later found; install Node.js 20+ on this host (on PATH), or set [runtime] node_path in ${app.dir}/local/feedtrace.conf (Splunk 10.2 ships no Node.js)\n`);
+    expect(r.stderr).toBe(`feedtrace_lookup: no Node.js 20 or later found; install Node.js 20+ on this host (on PATH), set [runtime] node_path in ${app.dir}/local/feedtrace.conf, or put the single executable from npm run build:sea in ${app.dir}/bin (Splunk 10.2 ships no Node.js)\n`);
   });
 
   it('uses [runtime] node_path from local/ over default/, then $SPLUNK_HOME/bin/node, and refuses an old Node', async () => {
