@@ -169,6 +169,25 @@ function addRuns(text: string, kind: number, shortest: number, separator: number
 }
 
 /**
+ * addRuns for IPv4 (runs of [0-9.] at least 7 long with 3 dots), found from the dots instead: `indexOf` is native,
+ * and the numbers of a log (times, sizes, ids) would stop a strided read far more often than its dots do.
+ */
+function addDottedRuns(text: string, starts: number[]): void {
+  for (let dot = text.indexOf('.'); dot >= 0; ) {
+    const start = runStart(text, dot, IPV4_CHAR);
+    const end = runEnd(text, dot + 1, IPV4_CHAR);
+    if (end - start >= 7 && count(text, start, end, 0x2e) >= 3) insertStart(starts, start);
+    dot = text.indexOf('.', end); // the next run starts after this one
+  }
+}
+
+/** Whether `text` has at least `wanted` colons (a full-form IPv6 address has 7: most text lines have fewer). */
+function hasColons(text: string, wanted: number): boolean {
+  for (let at = text.indexOf(':'), found = 0; at >= 0; at = text.indexOf(':', at + 1)) if (++found === wanted) return true;
+  return false;
+}
+
+/**
  * Every position where ADDRESS_PATTERN can match, ascending (maybe a few more). Both of its lookbehinds exclude a
  * word character or "." before the address, so it starts a maximal run of its own characters: an IPv4 address is
  * all [0-9.], at least 7 long, with 3 dots; an IPv6 address is all [0-9A-Fa-f:] and has "::" (forms 2-9) or 7
@@ -176,8 +195,8 @@ function addRuns(text: string, kind: number, shortest: number, separator: number
  */
 function addressStarts(text: string): number[] {
   const starts: number[] = [];
-  addRuns(text, IPV4_CHAR, 7, 0x2e, 3, starts);
-  addRuns(text, IPV6_CHAR, 15, 0x3a, 7, starts);
+  addDottedRuns(text, starts);
+  if (hasColons(text, 7)) addRuns(text, IPV6_CHAR, 15, 0x3a, 7, starts);
   for (let at = text.indexOf('::'); at >= 0; at = text.indexOf('::', runEnd(text, at, IPV6_CHAR))) {
     insertStart(starts, runStart(text, at, IPV6_CHAR));
   }
