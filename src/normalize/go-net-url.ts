@@ -98,47 +98,52 @@ const UPPER_HEX = '0123456789ABCDEF';
 function unescape(s: string, mode: Mode): string | GoUrlError {
   let percents = 0;
   let plus = false;
-  for (let i = 0; i < s.length; ) {
-    const c = s.charCodeAt(i);
-    if (c === 0x25) {
+  if (mode !== Mode.Host && mode !== Mode.Zone) {
+    // Only '%' and '+' matter outside hosts: jump between them.
+    for (let i = s.indexOf('%'); i >= 0; i = s.indexOf('%', i + 3)) {
       percents++;
       if (i + 2 >= s.length || hexValue(s.charCodeAt(i + 1)) < 0 || hexValue(s.charCodeAt(i + 2)) < 0) {
         return new GoUrlError('invalid URL escape', true);
       }
-      // RFC 3986 lets hosts %-encode only non-ASCII bytes (and %25 for IPv6 zones).
-      if (mode === Mode.Host && hexValue(s.charCodeAt(i + 1)) < 8 && s.slice(i, i + 3) !== '%25') {
-        return new GoUrlError('invalid URL escape', true);
-      }
-      if (mode === Mode.Zone) {
-        const v = hexValue(s.charCodeAt(i + 1)) * 16 + hexValue(s.charCodeAt(i + 2));
-        if (s.slice(i, i + 3) !== '%25' && v !== 0x20 && mustEscape(v, Mode.Host)) {
+    }
+    plus = mode === Mode.QueryComponent && s.includes('+');
+  } else {
+    for (let i = 0; i < s.length; ) {
+      const c = s.charCodeAt(i);
+      if (c === 0x25) {
+        percents++;
+        if (i + 2 >= s.length || hexValue(s.charCodeAt(i + 1)) < 0 || hexValue(s.charCodeAt(i + 2)) < 0) {
           return new GoUrlError('invalid URL escape', true);
         }
+        // RFC 3986 lets hosts %-encode only non-ASCII bytes (and %25 for IPv6 zones).
+        if (mode === Mode.Host && hexValue(s.charCodeAt(i + 1)) < 8 && s.slice(i, i + 3) !== '%25') {
+          return new GoUrlError('invalid URL escape', true);
+        }
+        if (mode === Mode.Zone) {
+          const v = hexValue(s.charCodeAt(i + 1)) * 16 + hexValue(s.charCodeAt(i + 2));
+          if (s.slice(i, i + 3) !== '%25' && v !== 0x20 && mustEscape(v, Mode.Host)) {
+            return new GoUrlError('invalid URL escape', true);
+          }
+        }
+        i += 3;
+      } else {
+        if (c !== 0x2b && c < 0x80 && mustEscape(c, mode)) return new GoUrlError('invalid character in host name', false);
+        i++;
       }
-      i += 3;
-    } else {
-      if (c === 0x2b) plus = mode === Mode.QueryComponent;
-      else if ((mode === Mode.Host || mode === Mode.Zone) && c < 0x80 && mustEscape(c, mode)) {
-        return new GoUrlError('invalid character in host name', false);
-      }
-      i++;
     }
   }
   if (percents === 0 && !plus) return s;
-  let out = '';
-  let from = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x25) {
-      out += s.slice(from, i) + String.fromCharCode(hexValue(s.charCodeAt(i + 1)) * 16 + hexValue(s.charCodeAt(i + 2)));
-      i += 2;
-      from = i + 1;
-    } else if (c === 0x2b && mode === Mode.QueryComponent) {
-      out += s.slice(from, i) + ' ';
-      from = i + 1;
-    }
+  // Validated above: every '%' starts an escape. '+' is replaced first, so a decoded %2B stays '+'. Native
+  // replaceAll and split do the scanning.
+  const text = plus ? s.replaceAll('+', ' ') : s;
+  if (percents === 0) return text;
+  const parts = text.split('%');
+  let out = parts[0]!;
+  for (let k = 1; k < parts.length; k++) {
+    const part = parts[k]!;
+    out += String.fromCharCode(hexValue(part.charCodeAt(0)) * 16 + hexValue(part.charCodeAt(1))) + part.slice(2);
   }
-  return out + s.slice(from);
+  return out;
 }
 
 /** Go's escape(s, encodePath). */

@@ -178,7 +178,8 @@ export function normalizeQuery(raw: string): string {
 export function cleanPath(p: string): string {
   if (p === '') return '.';
   const rooted = p.charCodeAt(0) === 0x2f;
-  if (!needsCleaning(p)) return p;
+  // Most paths are clean, or only end in '/' (a directory), which Clean drops: no split and join for those.
+  if (!UNCLEAN_SEGMENTS.test(p)) return p.length > 1 && p.charCodeAt(p.length - 1) === 0x2f ? p.slice(0, -1) : p;
   const out: string[] = [];
   for (const seg of p.split('/')) {
     if (seg === '' || seg === '.') continue;
@@ -194,9 +195,5 @@ export function cleanPath(p: string): string {
   return joined === '' ? '.' : joined;
 }
 
-/** Something path.Clean would change: an empty, "." or ".." segment, or a trailing '/' (except "/" itself). */
-const UNCLEAN_PATH = /\/\/|\/\.\.?(?:\/|$)|^\.\.?(?:\/|$)|.\/$/;
-
-function needsCleaning(p: string): boolean {
-  return UNCLEAN_PATH.test(p);
-}
+/** Something path.Clean would change besides a trailing '/': an empty, "." or ".." segment. */
+const UNCLEAN_SEGMENTS = /\/\/|\/\.\.?(?:\/|$)|^\.\.?(?:\/|$)/;
