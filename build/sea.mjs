@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const SEA_NAME = 'feedtrace_lookup_sea';
+const SEA_NAME = 'feedtrace_lookup_sea';
 // The fuse Node.js checks to find an injected blob (the value the Node.js documentation gives for every version).
 const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 

@@ -1,79 +1,24 @@
 /**
- * The straightforward event extraction (src/service/extract.ts as it was before its fast paths), kept unchanged
- * as the reference: test/service-extract-equivalence.test.ts asserts that EventExtractor gives exactly its
- * output on every line of the real logs, and the `extract` bench group reports both rates.
+ * The straightforward event extraction (src/service/extract.ts as it was before its fast paths: every rule run
+ * as its regex by `runRegex`, for the Source that `SourceSelector` picks), kept as the reference:
+ * test/service-extract-equivalence.test.ts asserts that EventExtractor gives exactly its output on every line of
+ * the real logs, and the `extract` bench group reports both rates.
  */
-import { networkContains, type ServiceConfig, type SourceRules, type RegexRule } from '../service/config.js';
-import type { EventExtraction, ExtractedQuery } from '../service/extract.js';
-
-/** RFC 3164 `<PRI>Mmm dd hh:mm:ss HOST` or RFC 5424 `<PRI>1 TIMESTAMP HOST`: the HOSTNAME field. */
-const SYSLOG_HOST = /^<\d{1,3}>(?:\d{1,2} \S+ |[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d )(\S+)/;
-
-/** The value of one regex match: the first capture group that took part, else the whole match. */
-function matchValue(match: RegExpExecArray): string {
-  for (let i = 1; i < match.length; i++) {
-    const group = match[i];
-    if (group !== undefined) return group;
-  }
-  return match[0];
-}
-
-/** Runs one regex over an event; `first` stops at the first non-empty value. */
-function runRegex(rule: RegexRule, event: string): string[] {
-  const regex = rule.regex;
-  const values: string[] = [];
-  regex.lastIndex = 0;
-  let match: RegExpExecArray | null;
-  while ((match = regex.exec(event)) !== null) {
-    if (match[0].length === 0) regex.lastIndex++; // an empty match must not loop forever
-    const value = matchValue(match);
-    if (value === '' || values.includes(value)) continue;
-    values.push(value);
-    if (rule.extract === 'first') break;
-  }
-  regex.lastIndex = 0;
-  return values;
-}
+import type { ServiceConfig } from '../service/config.js';
+import { type EventExtraction, type ExtractedQuery, SourceSelector, runRegex } from '../service/extract.js';
 
 export class ReferenceExtractor {
-  private readonly specific: SourceRules[];
-  private readonly fallback: SourceRules;
-  /** Connection address → the network-selected source (or null): sources by address do not depend on the event. */
-  private readonly byAddress = new Map<string, SourceRules | null>();
-  private readonly hasNameSelectors: boolean;
+  private readonly sources: SourceSelector;
 
   constructor(sources: ServiceConfig['input']['sources']) {
-    const fallback = sources.find((s) => s.selector.kind === 'default');
-    if (!fallback) throw new Error('ReferenceExtractor: the config has no default Source');
-    this.fallback = fallback;
-    this.specific = sources.filter((s) => s !== fallback);
-    this.hasNameSelectors = this.specific.some((s) => s.selector.kind === 'name');
-  }
-
-  /** The specific Source for this connection and event, if any (the first in document order that applies). */
-  sourceFor(event: string, sourceIp: string): SourceRules | null {
-    let cached = this.byAddress.get(sourceIp);
-    if (cached === undefined) {
-      cached = this.specific.find((s) => s.selector.kind === 'network' && networkContains(s.selector.network, sourceIp)) ?? null;
-      if (this.byAddress.size > 10_000) this.byAddress.clear();
-      this.byAddress.set(sourceIp, cached);
-    }
-    if (!this.hasNameSelectors) return cached;
-    // Name/regex selectors need the event; keep document order between both kinds.
-    const host = SYSLOG_HOST.exec(event)?.[1];
-    for (const source of this.specific) {
-      if (source === cached) return source;
-      if (source.selector.kind === 'name' && (source.selector.pattern.test(sourceIp) || (host !== undefined && source.selector.pattern.test(host)))) {
-        return source;
-      }
-    }
-    return cached;
+    this.sources = new SourceSelector(sources, 'ReferenceExtractor');
   }
 
   /** null when an `Ignore` rule matched (the event is dropped). */
   extract(event: string, sourceIp: string): EventExtraction | null {
-    const source = this.sourceFor(event, sourceIp);
-    const chain = source ? [source, this.fallback] : [this.fallback];
+    const source = this.sources.select(event, sourceIp);
+    const { fallback } = this.sources;
+    const chain = source ? [source, fallback] : [fallback];
 
     let text = event;
     for (const rules of chain) {
@@ -106,6 +51,6 @@ export class ReferenceExtractor {
         }
       }
     }
-    return { sourceId: source?.id ?? this.fallback.id, values, queries, event: text };
+    return { sourceId: source?.id ?? fallback.id, values, queries, event: text };
   }
 }

@@ -18,11 +18,10 @@ const rendered = new Uint32Array(4);
 export class Top16Set {
   private readonly bits = new Uint8Array(8192);
 
-  /** Adds every top-16 value of the addresses in the network `word0/prefix` (its first word). */
-  addNetwork(word0: number, prefix: number): void {
-    const first = word0 >>> 16;
-    const count = prefix >= 16 ? 1 : 2 ** (16 - prefix);
-    for (let top = first; top < first + count; top++) this.bits[top >>> 3]! |= 1 << (top & 7);
+  /** Adds the top 16 bits of an address (its first word). */
+  add(word0: number): void {
+    const top = word0 >>> 16;
+    this.bits[top >>> 3]! |= 1 << (top & 7);
   }
 
   has(word0: number): boolean {
@@ -69,7 +68,7 @@ class AddressTable {
 
   /** Interns the key in `words` (the first word's top 16 bits are noted in the bitmap). */
   intern(words: Uint32Array): number {
-    this.top16.addNetwork(words[0]!, 16); // the key itself: a query is masked before it is probed
+    this.top16.add(words[0]!); // the key itself: a query is masked before it is probed
     return this.keys.intern(words);
   }
 
@@ -109,6 +108,7 @@ class TableSelector {
   constructor(tables: readonly AddressTable[]) {
     tables.forEach((table, index) => {
       const bit = 1 << Math.min(index, 31);
+      // A network shorter than /16 spans several top-16 values.
       const spread = table.prefix >= 16 ? 1 : 2 ** (16 - table.prefix);
       for (let id = 0; id < table.keys.size; id++) {
         const first = table.keys.word(id, 0) >>> 16;

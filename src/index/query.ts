@@ -20,8 +20,6 @@ export class ParsedQuery {
   kind: QueryKind | 'none' = 'none';
   /** url: the normalized URL; domain: the normalized name; hash: the hex digits as given. */
   text = '';
-  /** url: where the host ends in `text`. */
-  hostEnd = 0;
   /**
    * Table hashes of what feeds probe, computed at most once a query. `host`: the host and its parent suffixes
    * (domain: the name), always. The whole URL's hash and the rest's are computed on first use: most feeds
@@ -66,9 +64,9 @@ export function parseQuery(type: QueryType, value: string, into: ParsedQuery): P
       const normalized = normalizeUrlSafely(value);
       if (!normalized.ok || normalized.url.length === 0) return into;
       into.text = normalized.url;
-      into.hostEnd = hostEnd(normalized.url);
-      into.hostIsIp = startsLikeIp(normalized.url) && parseIpQuery(normalized.url.slice(0, into.hostEnd), into.ip);
-      into.host.set(into.text, 0, into.hostEnd);
+      const end = hostEnd(normalized.url);
+      into.hostIsIp = startsLikeIp(normalized.url) && parseIpQuery(normalized.url.slice(0, end), into.ip);
+      into.host.set(into.text, 0, end);
       into.resetHashes();
       into.kind = 'url';
       return into;

@@ -94,7 +94,7 @@ class AddressEntries {
   }
 
   add(words: Uint32Array, entry: number): void {
-    this.top16.addNetwork(words[0]!, 16);
+    this.top16.add(words[0]!);
     const id = this.addresses.intern(words);
     if (id === this.entries.length) this.entries = grow(this.entries, id * 2);
     this.entries[id] = entry;

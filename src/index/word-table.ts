@@ -40,16 +40,17 @@ export class WordTable {
   }
 
   /** The id of the key in `words[0 .. width)`, or -1; `hash` may be given when the caller has it (`hashWords`). */
-  find(words: Uint32Array, hash = hashWords(words, 0, this.width)): number {
-    if (this.count === 0) return -1;
+  find(words: Uint32Array, hash?: number): number {
     const width = this.width;
+    if (width === 1) return this.findWord(words[0]!);
+    if (this.count === 0) return -1;
+    hash ??= hashWords(words, 0, width);
     const slots = this.slots;
     const mask = slots.length - 2;
     for (let at = (hash << 1) & mask; ; at = (at + 2) & mask) {
       const entry = slots[at]!;
       if (entry === 0) return -1;
       if (slots[at + 1] !== hash) continue;
-      if (width === 1) return entry - 1;
       const base = (entry - 1) * width;
       let w = 0;
       while (w < width && this.keys[base + w] === words[w]) w++;
@@ -57,7 +58,7 @@ export class WordTable {
     }
   }
 
-  /** `find` for a table of one-word keys, given the word (no array to fill: IPv4 lookups are the hot path). */
+  /** `find` for a table of one-word keys, given the word (no array to fill: IPv4 lookups are the hot path). Equal hashes are equal keys. */
   findWord(word: number): number {
     if (this.count === 0) return -1;
     const hash = hashWord(word);

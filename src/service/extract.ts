@@ -154,16 +154,24 @@ function insertStart(starts: number[], start: number): void {
 }
 
 /**
- * Adds the start of every maximal run of `kind` characters that is at least `shortest` long and has at least
- * `separators` of the code unit `separator`. A run at least `shortest` long covers an index ≡ shortest - 1
+ * Adds the start of the maximal run of `kind` characters around `at` (one of them) when it is at least `shortest`
+ * long and has at least `separators` of the code unit `separator`; returns where the run ends.
+ */
+function addRunAround(text: string, at: number, kind: number, shortest: number, separator: number, separators: number, starts: number[]): number {
+  const start = runStart(text, at, kind);
+  const end = runEnd(text, at + 1, kind);
+  if (end - start >= shortest && count(text, start, end, separator) >= separators) insertStart(starts, start);
+  return end;
+}
+
+/**
+ * addRunAround for every such run of the text. A run at least `shortest` long covers an index ≡ shortest - 1
  * (mod shortest), so only those indexes are read until one falls inside a run.
  */
 function addRuns(text: string, kind: number, shortest: number, separator: number, separators: number, starts: number[]): void {
   for (let probe = shortest - 1; probe < text.length; probe += shortest) {
     if (!inRun(text, probe, kind)) continue;
-    const start = runStart(text, probe, kind);
-    const end = runEnd(text, probe + 1, kind);
-    if (end - start >= shortest && count(text, start, end, separator) >= separators) insertStart(starts, start);
+    const end = addRunAround(text, probe, kind, shortest, separator, separators, starts);
     while (probe + shortest < end) probe += shortest; // the next run starts after this one
   }
 }
@@ -174,9 +182,7 @@ function addRuns(text: string, kind: number, shortest: number, separator: number
  */
 function addDottedRuns(text: string, starts: number[]): void {
   for (let dot = text.indexOf('.'); dot >= 0; ) {
-    const start = runStart(text, dot, IPV4_CHAR);
-    const end = runEnd(text, dot + 1, IPV4_CHAR);
-    if (end - start >= 7 && count(text, start, end, 0x2e) >= 3) insertStart(starts, start);
+    const end = addRunAround(text, dot, IPV4_CHAR, 7, 0x2e, 3, starts);
     dot = text.indexOf('.', end); // the next run starts after this one
   }
 }
@@ -259,47 +265,27 @@ interface Plan {
   dedupeQueries: boolean;
 }
 
-export class EventExtractor {
-  private readonly specific: SourceRules[];
-  private readonly fallback: SourceRules;
+/**
+ * Which Source's rules apply to an event: the first specific Source, in document order, whose network holds the
+ * connection's address or whose name pattern matches it or the syslog HOSTNAME; else only the default Source.
+ */
+export class SourceSelector {
+  readonly fallback: SourceRules;
+  readonly specific: readonly SourceRules[];
   /** Connection address → the network-selected source (or null): sources by address do not depend on the event. */
   private readonly byAddress = new Map<string, SourceRules | null>();
   private readonly hasNameSelectors: boolean;
-  /** By Source; null: the default Source alone. */
-  private readonly plans = new Map<SourceRules | null, Plan>();
-  /** The hex word lengths of all hexWordPattern rules, and the shortest (0 when there is none). */
-  private readonly hexLengths = new Set<number>();
-  private readonly shortestHex: number;
 
-  constructor(sources: ServiceConfig['input']['sources']) {
+  constructor(sources: ServiceConfig['input']['sources'], owner: string) {
     const fallback = sources.find((s) => s.selector.kind === 'default');
-    if (!fallback) throw new Error('EventExtractor: the config has no default Source');
+    if (!fallback) throw new Error(`${owner}: the config has no default Source`);
     this.fallback = fallback;
     this.specific = sources.filter((s) => s !== fallback);
     this.hasNameSelectors = this.specific.some((s) => s.selector.kind === 'name');
-    this.plans.set(null, this.plan(null));
-    for (const source of this.specific) this.plans.set(source, this.plan(source));
-    this.shortestHex = this.hexLengths.size > 0 ? Math.min(...this.hexLengths) : 0;
   }
 
-  private plan(source: SourceRules | null): Plan {
-    const chain = source ? [source, this.fallback] : [this.fallback];
-    const own = new Set(source?.regexes.map((rule) => rule.name));
-    const steps = chain.flatMap((rules) =>
-      rules.regexes.map((rule) => ({ rule, hexLength: hexWordLength(rule), address: addressRegex(rule), shadowed: rules !== source && own.has(rule.name) })),
-    );
-    for (const step of steps) if (step.hexLength !== null) this.hexLengths.add(step.hexLength);
-    const queryTypes = steps.flatMap((step) => (step.rule.queryType === null ? [] : [step.rule.queryType]));
-    return {
-      sourceId: (source ?? this.fallback).id,
-      normalizing: chain.flatMap((rules) => rules.normalizing.map((rule) => ({ rule, literal: literalOf(rule.input) }))),
-      steps,
-      dedupeQueries: new Set(queryTypes).size < queryTypes.length,
-    };
-  }
-
-  /** The specific Source for this connection and event, if any (the first in document order that applies). */
-  sourceFor(event: string, sourceIp: string): SourceRules | null {
+  /** The specific Source for this connection and event, if any. */
+  select(event: string, sourceIp: string): SourceRules | null {
     let cached = this.byAddress.get(sourceIp);
     if (cached === undefined) {
       cached = this.specific.find((s) => s.selector.kind === 'network' && networkContains(s.selector.network, sourceIp)) ?? null;
@@ -317,10 +303,43 @@ export class EventExtractor {
     }
     return cached;
   }
+}
+
+export class EventExtractor {
+  private readonly sources: SourceSelector;
+  /** By Source; null: the default Source alone. */
+  private readonly plans = new Map<SourceRules | null, Plan>();
+  /** The hex word lengths of all hexWordPattern rules, and the shortest (0 when there is none). */
+  private readonly hexLengths = new Set<number>();
+  private readonly shortestHex: number;
+
+  constructor(sources: ServiceConfig['input']['sources']) {
+    this.sources = new SourceSelector(sources, 'EventExtractor');
+    this.plans.set(null, this.plan(null));
+    for (const source of this.sources.specific) this.plans.set(source, this.plan(source));
+    this.shortestHex = this.hexLengths.size > 0 ? Math.min(...this.hexLengths) : 0;
+  }
+
+  private plan(source: SourceRules | null): Plan {
+    const fallback = this.sources.fallback;
+    const chain = source ? [source, fallback] : [fallback];
+    const own = new Set(source?.regexes.map((rule) => rule.name));
+    const steps = chain.flatMap((rules) =>
+      rules.regexes.map((rule) => ({ rule, hexLength: hexWordLength(rule), address: addressRegex(rule), shadowed: rules !== source && own.has(rule.name) })),
+    );
+    for (const step of steps) if (step.hexLength !== null) this.hexLengths.add(step.hexLength);
+    const queryTypes = steps.flatMap((step) => (step.rule.queryType === null ? [] : [step.rule.queryType]));
+    return {
+      sourceId: (source ?? fallback).id,
+      normalizing: chain.flatMap((rules) => rules.normalizing.map((rule) => ({ rule, literal: literalOf(rule.input) }))),
+      steps,
+      dedupeQueries: new Set(queryTypes).size < queryTypes.length,
+    };
+  }
 
   /** null when an `Ignore` rule matched (the event is dropped). */
   extract(event: string, sourceIp: string): EventExtraction | null {
-    const plan = this.plans.get(this.sourceFor(event, sourceIp))!;
+    const plan = this.plans.get(this.sources.select(event, sourceIp))!;
 
     let text = event;
     for (const { rule, literal } of plan.normalizing) {
