@@ -3,12 +3,14 @@
  *
  * While building, records are appended in feed order with the id of their key. `finish` sorts them by key
  * (a counting sort), so the records of key `k` are `start[k] .. start[k + 1]` and no per-record key or
- * pointer is kept. A record costs 8 bytes (category + flags, context id), plus 4 bytes per distinct key when
- * some key has several records.
+ * pointer is kept. A record holds a category (with flags) and a context id, each in the narrowest column that
+ * fits (`NarrowColumn`): most feeds have one category and few contexts, so a record costs 0 to 8 bytes, plus 4
+ * bytes per distinct key when some key has several records.
  * Categories and contexts are interned once per feed: thousands of records usually share a handful of them;
  * a context's field names are stored once per distinct list of names.
  */
 import type { ContextFields, IndicatorType, Match } from '../types.js';
+import { ContextEncoder, decodeContext } from './context-codec.js';
 import { StringTable, grow } from './string-table.js';
 
 const CATEGORY_BITS = 0x00ffffff;
@@ -27,7 +29,7 @@ const DECODED_CONTEXTS = 16384;
 export class FeedStrings {
   private readonly categoryIds = new Map<string, number>();
   readonly categories: string[] = [];
-  /** Context fields, encoded (see `encodeContext`) and interned. */
+  /** Context fields in their binary form (context-codec.ts), interned. */
   readonly contexts = new StringTable();
   /** Indicators whose feed spelling differs from the key's canonical rendering. */
   readonly originals = new StringTable();
@@ -45,9 +47,12 @@ export class FeedStrings {
 
   private lastFields: ContextFields | undefined;
   private lastContext = 0;
-  /** Field-name lists, interned: a context is stored as its names' id and its values (names once per feed). */
+  private readonly encoder = new ContextEncoder();
+  /** Field-name lists (joined by NUL), interned: a context is stored as its names' id and its values. */
   private readonly shapes = new StringTable();
   private readonly shapeNames: string[][] = [];
+  private readonly shapeId = (names: string): number => this.shapes.intern(names);
+  private readonly namesOf = (shape: number): string[] => (this.shapeNames[shape] ??= this.shapes.text(shape).split('\0'));
 
   /**
    * Loaders often hand the same context array to consecutive records (a file's or a section's context), so
@@ -55,26 +60,11 @@ export class FeedStrings {
    */
   context(fields: ContextFields): number {
     if (fields !== this.lastFields) {
-      this.lastContext = this.contexts.intern(this.encodeContext(fields));
+      this.encoder.encode(fields, this.shapeId);
+      this.lastContext = this.contexts.internBytes(this.encoder.bytes, this.encoder.length);
       this.lastFields = fields;
     }
     return this.lastContext;
-  }
-
-  /** `<shape id>\u0001<values joined by NUL>`; JSON (which starts with `[`) when a NUL or a non-string is inside. */
-  private encodeContext(fields: ContextFields): string {
-    if (fields.length === 0) return '[]';
-    let names = '';
-    let values = '';
-    for (let i = 0; i < fields.length; i++) {
-      const field = fields[i];
-      if (!Array.isArray(field)) return JSON.stringify(fields);
-      const [name, value] = field;
-      if (typeof name !== 'string' || typeof value !== 'string' || name.includes('\0') || value.includes('\0')) return JSON.stringify(fields);
-      names += i === 0 ? name : `\0${name}`;
-      values += i === 0 ? value : `\0${value}`;
-    }
-    return `${this.shapes.intern(names)}\u0001${values}`;
   }
 
   /**
@@ -93,32 +83,18 @@ export class FeedStrings {
     const ids = this.decodedIds;
     const slot = id & (ids.length - 1);
     if (ids[slot] === id) return this.decoded[slot]!;
-    const fields = this.decodeText(this.contexts.text(id));
+    const contexts = this.contexts;
+    const fields = decodeContext(contexts.data, contexts.byteStart(id), contexts.byteEnd(id), this.namesOf);
     ids[slot] = id;
     this.decoded[slot] = fields;
     return fields;
   }
 
-  private decodeText(text: string): ContextFields {
-    if (text.startsWith('[')) return JSON.parse(text) as ContextFields;
-    const separator = text.indexOf('\u0001');
-    const shape = Number(text.slice(0, separator));
-    const names = (this.shapeNames[shape] ??= this.shapes.text(shape).split('\0'));
-    // The values are cut out of the text in place: a shape has exactly one value per name.
-    const fields: Array<readonly [string, string]> = [];
-    let from = separator + 1;
-    for (let i = 0; i < names.length; i++) {
-      const to = i === names.length - 1 ? text.length : text.indexOf('\0', from);
-      fields.push([names[i]!, text.slice(from, to)]);
-      from = to + 1;
-    }
-    return fields;
-  }
-
+  /** After the last `context` and `originals.intern`: only reads by id remain, so the interning slots go. */
   compact(): void {
-    this.contexts.compact();
-    this.originals.compact();
-    this.shapes.compact();
+    this.contexts.compact({ findable: false });
+    this.originals.compact({ findable: false });
+    this.shapes.compact({ findable: false });
   }
 
   get memoryBytes(): number {
@@ -131,9 +107,13 @@ export type KeyRenderer = (keyId: number) => string;
 
 export class KeyedRecords {
   private count = 0;
+  /** Build columns (record index → key id, meta, context id), dropped by `finish`. */
   private keyOf: Uint32Array | undefined = new Uint32Array(16);
-  private meta = new Uint32Array(16);
-  private context = new Uint32Array(16);
+  private buildMeta = new Uint32Array(16);
+  private buildContext = new Uint32Array(16);
+  /** The final columns, sorted by key. */
+  private meta = NarrowColumn.EMPTY;
+  private context = NarrowColumn.EMPTY;
   /** Build order: (record index, originals id) pairs; after `finish`, sorted by final record index. */
   private originalAt = new Uint32Array(0);
   private originalId = new Uint32Array(0);
@@ -148,7 +128,8 @@ export class KeyedRecords {
   }
 
   get memoryBytes(): number {
-    return this.meta.byteLength + this.context.byteLength + (this.start?.byteLength ?? 0) + this.originalAt.byteLength * 2;
+    const build = (this.keyOf?.byteLength ?? 0) + this.buildMeta.byteLength + this.buildContext.byteLength;
+    return build + this.meta.byteLength + this.context.byteLength + (this.start?.byteLength ?? 0) + this.originalAt.byteLength * 2;
   }
 
   /**
@@ -157,11 +138,11 @@ export class KeyedRecords {
    */
   add(keyId: number, rendered: string, original: string, category: string, context: ContextFields): void {
     if (this.keyOf === undefined) throw new Error('records already finished');
-    if (this.count === this.meta.length) {
+    if (this.count === this.keyOf.length) {
       const length = this.count * 2;
       this.keyOf = grow(this.keyOf, length);
-      this.meta = grow(this.meta, length);
-      this.context = grow(this.context, length);
+      this.buildMeta = grow(this.buildMeta, length);
+      this.buildContext = grow(this.buildContext, length);
     }
     let meta = this.strings.category(category);
     if (original !== rendered) {
@@ -177,8 +158,8 @@ export class KeyedRecords {
       }
     }
     this.keyOf[this.count] = keyId;
-    this.meta[this.count] = meta;
-    this.context[this.count] = this.strings.context(context);
+    this.buildMeta[this.count] = meta;
+    this.buildContext[this.count] = this.strings.context(context);
     this.count++;
   }
 
@@ -190,8 +171,8 @@ export class KeyedRecords {
     const meta = new Uint32Array(this.count);
     const context = new Uint32Array(this.count);
     for (let r = 0; r < this.count; r++) {
-      meta[position[r]!] = this.meta[r]!;
-      context[position[r]!] = this.context[r]!;
+      meta[position[r]!] = this.buildMeta[r]!;
+      context[position[r]!] = this.buildContext[r]!;
     }
     // Originals: move to final positions, then sort by position (pairs packed into doubles sort as numbers).
     const packed = new Float64Array(this.originalCount);
@@ -204,9 +185,10 @@ export class KeyedRecords {
       this.originalId[i] = packed[i]! % 2 ** 32;
     }
     this.start = this.count === keyCount ? undefined : start;
-    this.meta = meta;
-    this.context = context;
+    this.meta = NarrowColumn.of(meta);
+    this.context = NarrowColumn.of(context);
     this.keyOf = undefined;
+    this.buildMeta = this.buildContext = new Uint32Array(0);
   }
 
   /** Appends one Match per record of `keyId`; `rendered` is `render(keyId)` when the caller has it at hand (the query's text). */
@@ -214,13 +196,13 @@ export class KeyedRecords {
     const first = this.start === undefined ? keyId : this.start[keyId]!;
     const end = this.start === undefined ? keyId + 1 : this.start[keyId + 1]!;
     for (let r = first; r < end; r++) {
-      const meta = this.meta[r]!;
+      const meta = this.meta.at(r);
       out.push({
         type,
         category: this.strings.categories[meta & CATEGORY_BITS]!,
         matchedIndicator: this.indicatorOf(r, keyId, meta, rendered),
         feed,
-        context: this.strings.decodeContext(this.context[r]!),
+        context: this.strings.decodeContext(this.context.at(r)),
       });
     }
   }
@@ -229,6 +211,36 @@ export class KeyedRecords {
     if (meta & HAS_ORIGINAL) return this.strings.originals.text(this.originalId[lowerBound(this.originalAt, record)]!);
     const text = rendered ?? this.render(keyId);
     return meta & UPPER_CASE ? text.toUpperCase() : text;
+  }
+}
+
+/**
+ * Unsigned numbers in the narrowest typed array that holds the largest of them, or, when all are equal, one
+ * value read through an index mask of 0 (a feed's records mostly share one category and a few contexts).
+ */
+class NarrowColumn {
+  static readonly EMPTY = new NarrowColumn(new Uint8Array(1), 0);
+
+  private constructor(private readonly values: Uint8Array | Uint16Array | Uint32Array, private readonly mask: number) {}
+
+  static of(values: Uint32Array): NarrowColumn {
+    let max = 0;
+    let uniform = true;
+    for (let i = 0; i < values.length; i++) {
+      max = Math.max(max, values[i]!);
+      uniform &&= values[i] === values[0];
+    }
+    if (uniform) return new NarrowColumn(Uint32Array.of(values[0] ?? 0), 0);
+    const narrow = max < 0x100 ? Uint8Array.from(values) : max < 0x10000 ? Uint16Array.from(values) : values;
+    return new NarrowColumn(narrow, -1);
+  }
+
+  at(index: number): number {
+    return this.values[index & this.mask]!;
+  }
+
+  get byteLength(): number {
+    return this.values.byteLength;
   }
 }
 

@@ -7,6 +7,9 @@
 
 const textEncoder = new TextEncoder();
 
+/** The slots of a table compacted with `findable: false`: one empty slot, so every probe ends at once. */
+const EMPTY_SLOTS = new Uint32Array(1);
+
 /** FNV-1a over UTF-8 bytes; the same function hashes arena bytes and query characters. */
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
@@ -33,6 +36,7 @@ export class StringTable {
 
   /** The id of `text`, adding it when new. */
   intern(text: string): number {
+    this.assertFindable();
     const found = this.find(text);
     if (found >= 0) return found;
     this.ensureBytes(text.length * 3);
@@ -44,14 +48,34 @@ export class StringTable {
       else this.bytes[from + i] = code;
     }
     const written = ascii ? text.length : textEncoder.encodeInto(text, this.bytes.subarray(from)).written;
+    return this.append(written);
+  }
+
+  /** The id of the byte string `source[0 .. length)` (a binary encoding, read back with `data`), adding it when new. */
+  internBytes(source: Uint8Array, length: number): number {
+    this.assertFindable();
+    const found = this.findBytes(source, length);
+    if (found >= 0) return found;
+    this.ensureBytes(length);
+    this.bytes.set(source.subarray(0, length), this.byteLength);
+    return this.append(length);
+  }
+
+  /** Adds the `length` bytes just written after the arena's end as the next string. */
+  private append(length: number): number {
+    const from = this.byteLength;
     const id = this.count++;
     if (this.count + 1 > this.offsets.length) this.offsets = grow(this.offsets, this.offsets.length * 2);
     this.offsets[id] = from;
-    this.byteLength += written;
+    this.byteLength += length;
     this.offsets[id + 1] = this.byteLength;
     if (this.count * 2 > this.slots.length) this.rehash(this.slots.length * 2);
     else this.place(id, hashBytes(this.bytes, from, this.byteLength));
     return id;
+  }
+
+  private assertFindable(): void {
+    if (this.slots === EMPTY_SLOTS) throw new Error('StringTable: a string added after compact({ findable: false })');
   }
 
   /** The id of `text.slice(start, end)`, or -1; allocates nothing for ASCII text. */
@@ -65,7 +89,10 @@ export class StringTable {
    */
   findHashed(text: string, start: number, end: number, hash: number): number {
     if (this.count === 0) return -1;
-    if (hash < 0) return this.findBytes(encodeScratch(text.slice(start, end)));
+    if (hash < 0) {
+      const bytes = encodeScratch(text.slice(start, end));
+      return this.findBytes(bytes, bytes.length);
+    }
     const mask = this.slots.length - 1;
     const length = end - start;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
@@ -81,28 +108,46 @@ export class StringTable {
   }
 
   text(id: number): string {
-    if (this.buffer?.buffer !== this.bytes.buffer) this.buffer = Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
-    return this.buffer.toString('utf8', this.offsets[id]!, this.offsets[id + 1]!);
+    return this.data.toString('utf8', this.offsets[id]!, this.offsets[id + 1]!);
   }
 
-  /** Drops the growth slack once no more strings will be added. */
-  compact(): void {
+  /** The arena as a Buffer (string `id` is `data[byteStart(id) .. byteEnd(id))`); valid until the next string is added. */
+  get data(): Buffer {
+    if (this.buffer?.buffer !== this.bytes.buffer) this.buffer = Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    return this.buffer;
+  }
+
+  byteStart(id: number): number {
+    return this.offsets[id]!;
+  }
+
+  byteEnd(id: number): number {
+    return this.offsets[id + 1]!;
+  }
+
+  /**
+   * Drops the growth slack once no more strings will be added; with `findable: false` also the slots, when
+   * strings will only be read by id from now on (`find` then finds nothing).
+   */
+  compact({ findable = true }: { findable?: boolean } = {}): void {
     this.bytes = this.bytes.slice(0, this.byteLength);
     this.offsets = this.offsets.slice(0, this.count + 1);
+    if (!findable) this.slots = EMPTY_SLOTS;
   }
 
-  private findBytes(query: Uint8Array): number {
-    const hash = hashBytes(query, 0, query.length);
+  private findBytes(query: Uint8Array, length: number): number {
+    if (this.count === 0) return -1;
+    const hash = hashBytes(query, 0, length);
     const mask = this.slots.length - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const entry = this.slots[slot]!;
       if (entry === 0) return -1;
       const id = entry - 1;
       const from = this.offsets[id]!;
-      if (this.offsets[id + 1]! - from !== query.length) continue;
+      if (this.offsets[id + 1]! - from !== length) continue;
       let i = 0;
-      while (i < query.length && this.bytes[from + i] === query[i]) i++;
-      if (i === query.length) return id;
+      while (i < length && this.bytes[from + i] === query[i]) i++;
+      if (i === length) return id;
     }
   }
 

@@ -1,0 +1,68 @@
+/**
+ * Record contexts survive the index's binary encoding exactly: every record of real feeds (Kaspersky hash and
+ * URL feeds, where contexts repeat the record's hashes; MISP; ThreatFox OpenIOC) comes back from a lookup with
+ * the context the loader gave, and so do awkward values (hex in either case or mixed, NUL, non-ASCII, long).
+ */
+import path from 'node:path';
+import { FeedIndexBuilder, Matcher } from '../src/index/matcher.js';
+import type { ContextFields, FeedRecord, QueryType } from '../src/types.js';
+import { collect } from './fixtures/feeds/collect.js';
+import { dataset, repoRoot } from './support/paths.js';
+
+const kaspersky = (name: string): string => path.join(repoRoot, 'test', 'fixtures', 'feeds', 'kaspersky', name);
+
+function indexOf(records: FeedRecord[]): Matcher {
+  const builder = new FeedIndexBuilder({ name: 'feed', role: 'feed', domainSuffix: false });
+  for (const record of records) builder.add(record);
+  const matcher = new Matcher();
+  matcher.setFeed(builder.finish());
+  return matcher;
+}
+
+const queryType = (record: FeedRecord): QueryType => (record.type === 'md5' || record.type === 'sha1' || record.type === 'sha256' ? 'hash' : record.type);
+
+/** Every record is found with its own context (among the matches of its indicator). */
+function expectContextsKept(records: FeedRecord[]): void {
+  const matcher = indexOf(records);
+  let checked = 0;
+  for (const record of records) {
+    if (record.type === 'url' && record.indicator.includes('*')) continue; // masks match URLs, not themselves
+    const contexts = matcher.match(queryType(record), record.indicator).map((m) => m.context);
+    expect(contexts).toContainEqual(record.context);
+    checked++;
+  }
+  expect(checked).toBeGreaterThan(0);
+}
+
+describe('record contexts through the index', () => {
+  test.each([
+    ['Kaspersky Malicious_Hash_Data_Feed', kaspersky('Malicious_Hash_Data_Feed.json')],
+    ['Kaspersky IP_Reputation_Data_Feed', kaspersky('IP_Reputation_Data_Feed.json')],
+    ['Kaspersky Botnet_CnC_URL_Data_Feed', kaspersky('Botnet_CnC_URL_Data_Feed.json')],
+    ['TweetFeed MISP events', dataset('tweetfeed', 'misp')],
+    ['ThreatFox OpenIOC', dataset('threatfox-openioc', 'kaspersky_threatfox_20251006_012627.xml')],
+  ])('%s: every record comes back with the context it was loaded with', async (_name, file) => {
+    const { records } = await collect(file);
+    expect(records.length).toBeGreaterThan(0);
+    expectContextsKept(records);
+  });
+
+  test('awkward values come back exactly', () => {
+    const contexts: ContextFields[] = [
+      [],
+      [['MD5', 'D41D8CD98F00B204E9800998ECF8427E'], ['SHA256', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']],
+      [['mixed', 'D41d8cd98f00b204e9800998ecf8427e'], ['digits', '1234567890123456'], ['odd', 'abcdef0123456789a'], ['short', 'ABCDEF01']],
+      [['nul', 'a\0b'], ['empty', ''], ['utf8', 'Zoë → 東京 🙂'], ['long', 'x'.repeat(5000)]],
+      [['same name', '1'], ['same name', '2']],
+      [['', 'no name']],
+    ];
+    const records: FeedRecord[] = contexts.map((context, i) => ({ type: 'ip', indicator: `192.0.2.${i + 1}`, category: 'c', context }));
+    expectContextsKept(records);
+  });
+
+  test('a field name with NUL or a field that is not a pair of strings is kept too', () => {
+    const odd = [['a\0b', 'v'], ['n', 42]] as unknown as ContextFields;
+    const matcher = indexOf([{ type: 'ip', indicator: '198.51.100.7', category: 'c', context: odd }]);
+    expect(matcher.match('ip', '198.51.100.7')[0]!.context).toEqual(odd);
+  });
+});
