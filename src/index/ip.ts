@@ -103,9 +103,11 @@ const parsed = new IpAddress();
  * A query then probes only those tables, usually none or one, instead of every prefix length of the feed.
  */
 class TableSelector {
-  private readonly masks = new Uint32Array(65536);
+  /** As narrow as the number of tables allows (most feeds have one or a few prefix lengths). */
+  private readonly masks: Uint8Array | Uint16Array | Uint32Array;
 
   constructor(tables: readonly AddressTable[]) {
+    this.masks = tables.length <= 8 ? new Uint8Array(65536) : tables.length <= 16 ? new Uint16Array(65536) : new Uint32Array(65536);
     tables.forEach((table, index) => {
       const bit = 1 << Math.min(index, 31);
       // A network shorter than /16 spans several top-16 values.
@@ -131,7 +133,9 @@ class TableSelector {
     }
   }
 
-  readonly byteLength = 65536 * 4;
+  get byteLength(): number {
+    return this.masks.byteLength;
+  }
 }
 
 export class IpIndex {

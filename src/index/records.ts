@@ -13,11 +13,13 @@ import type { ContextFields, IndicatorType, Match } from '../types.js';
 import { ContextEncoder, decodeContext } from './context-codec.js';
 import { StringTable, grow } from './string-table.js';
 
-const CATEGORY_BITS = 0x00ffffff;
+/** A record's meta: its category id shifted past two flag bits (low, so that the meta column stays narrow). */
+const FLAG_BITS = 2;
+const MAX_CATEGORIES = 2 ** (32 - FLAG_BITS);
 /** The indicator was written in upper case in the feed (hashes, mostly): render the key upper-cased. */
-const UPPER_CASE = 1 << 24;
+const UPPER_CASE = 1;
 /** The indicator as written in the feed is kept in `originals` (it differs from the key's rendering). */
-const HAS_ORIGINAL = 1 << 25;
+const HAS_ORIGINAL = 2;
 
 /**
  * How many decoded contexts a feed keeps at hand at most: a feed with fewer contexts keeps every one it has
@@ -38,7 +40,7 @@ export class FeedStrings {
     let id = this.categoryIds.get(name);
     if (id === undefined) {
       id = this.categories.length;
-      if (id > CATEGORY_BITS) throw new Error(`more than ${CATEGORY_BITS} distinct categories in one feed`);
+      if (id >= MAX_CATEGORIES) throw new Error(`more than ${MAX_CATEGORIES} distinct categories in one feed`);
       this.categories.push(name);
       this.categoryIds.set(name, id);
     }
@@ -144,7 +146,7 @@ export class KeyedRecords {
       this.buildMeta = grow(this.buildMeta, length);
       this.buildContext = grow(this.buildContext, length);
     }
-    let meta = this.strings.category(category);
+    let meta = this.strings.category(category) * 2 ** FLAG_BITS;
     if (original !== rendered) {
       if (original === rendered.toUpperCase()) meta |= UPPER_CASE;
       else {
@@ -199,7 +201,7 @@ export class KeyedRecords {
       const meta = this.meta.at(r);
       out.push({
         type,
-        category: this.strings.categories[meta & CATEGORY_BITS]!,
+        category: this.strings.categories[meta >>> FLAG_BITS]!,
         matchedIndicator: this.indicatorOf(r, keyId, meta, rendered),
         feed,
         context: this.strings.decodeContext(this.context.at(r)),
