@@ -49,7 +49,8 @@ export class FeedStrings {
 
   private lastFields: ContextFields | undefined;
   private lastContext = 0;
-  private readonly encoder = new ContextEncoder();
+  /** Dropped by `compact` (its scratch buffer is as large as the largest context). */
+  private encoder: ContextEncoder | undefined = new ContextEncoder();
   /** Field-name lists (joined by NUL), interned: a context is stored as its names' id and its values. */
   private readonly shapes = new StringTable();
   private readonly shapeNames: string[][] = [];
@@ -62,8 +63,10 @@ export class FeedStrings {
    */
   context(fields: ContextFields): number {
     if (fields !== this.lastFields) {
-      this.encoder.encode(fields, this.shapeId);
-      this.lastContext = this.contexts.internBytes(this.encoder.bytes, this.encoder.length);
+      const encoder = this.encoder;
+      if (encoder === undefined) throw new Error('FeedStrings: a context added after compact()');
+      encoder.encode(fields, this.shapeId);
+      this.lastContext = this.contexts.internBytes(encoder.bytes, encoder.length);
       this.lastFields = fields;
     }
     return this.lastContext;
@@ -94,6 +97,7 @@ export class FeedStrings {
 
   /** After the last `context` and `originals.intern`: only reads by id remain, so the interning slots go. */
   compact(): void {
+    this.encoder = undefined;
     this.contexts.compact({ findable: false });
     this.originals.compact({ findable: false });
     this.shapes.compact({ findable: false });
