@@ -6,6 +6,7 @@ import type { FeedRecord, FeedRole, Match } from '../types.js';
 import { DomainIndex } from './domain.js';
 import { HashIndex } from './hash.js';
 import { IpIndex } from './ip.js';
+import type { Ipv4Blocks } from './ipv4-blocks.js';
 import type { ParsedQuery, QueryKind } from './query.js';
 import { FeedStrings } from './records.js';
 import { UrlIndex } from './url.js';
@@ -53,6 +54,12 @@ export class FeedIndex {
   get memoryBytes(): number {
     const t = this.tables;
     return t.strings.memoryBytes + t.ip.memoryBytes + t.domain.memoryBytes + t.url.memoryBytes + t.hash.memoryBytes;
+  }
+
+  /** Marks every IPv4 address an IPv4 query can match in this feed (addresses, ranges, `ip:port`, bare-IP URLs). */
+  markIpv4(blocks: Ipv4Blocks): void {
+    this.tables.ip.markIpv4(blocks);
+    this.tables.url.markIpv4(blocks);
   }
 
   /** Appends this feed's matches of a parsed query to `out`. */

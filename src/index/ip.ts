@@ -9,6 +9,7 @@
 import type { ContextFields, Match } from '../types.js';
 import { FeedStrings, KeyedRecords } from './records.js';
 import { IpAddress, formatIp, parseIpIndicator } from './ip-address.js';
+import type { Ipv4Blocks } from './ipv4-blocks.js';
 import { WordTable } from './word-table.js';
 
 /** The address words of a key being rendered. */
@@ -87,6 +88,15 @@ class AddressTable {
   finish(): void {
     this.keys.compact();
     this.records.finish(this.keys.size);
+  }
+
+  /** Marks the addresses of every key of an IPv4 table (a network's whole range). */
+  markIpv4(blocks: Ipv4Blocks): void {
+    const hostBits = ~this.netmask[0]! >>> 0;
+    for (let id = 0; id < this.keys.size; id++) {
+      const network = this.keys.word(id, 0);
+      blocks.addRange(network, (network | hostBits) >>> 0);
+    }
   }
 
   get memoryBytes(): number {
@@ -171,6 +181,12 @@ export class IpIndex {
     for (const table of this.tables()) table.finish();
     if (this.v4.length > 0) this.v4Selector = new TableSelector(this.v4);
     if (this.v6.length > 0) this.v6Selector = new TableSelector(this.v6);
+  }
+
+  /** Marks the IPv4 addresses an IPv4 query can match here (see `Ipv4Blocks`). */
+  markIpv4(blocks: Ipv4Blocks): void {
+    for (const table of this.v4) table.markIpv4(blocks);
+    this.v4Port?.markIpv4(blocks);
   }
 
   /** Appends matches of an address (a port also matches `ip:port` indicators; plain ones always match). */

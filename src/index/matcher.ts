@@ -9,6 +9,7 @@
  */
 import type { Match, QueryType } from '../types.js';
 import { FeedIndex, FeedIndexBuilder, type FeedIndexOptions } from './feed-index.js';
+import { Ipv4Blocks } from './ipv4-blocks.js';
 import { ParsedQuery, type QueryKind, parseQuery } from './query.js';
 
 export { FeedIndex, FeedIndexBuilder, type FeedIndexOptions };
@@ -18,6 +19,8 @@ export class Matcher {
   private feeds: readonly FeedIndex[] = [];
   /** `feeds` by the query kinds they answer (same order), replaced with `feeds`: a lookup skips feeds without its kind. */
   private feedsFor: Readonly<Record<QueryKind, readonly FeedIndex[]>> = feedsByKind([]);
+  /** The IPv4 blocks where `feeds` have anything for an IPv4 query; undefined when none has. Replaced with `feeds`. */
+  private ipv4Blocks: Ipv4Blocks | undefined;
   private readonly query = new ParsedQuery();
 
   /** Adds or atomically replaces the feed of the same name. */
@@ -31,8 +34,12 @@ export class Matcher {
   }
 
   private setFeeds(feeds: readonly FeedIndex[]): void {
+    const feedsFor = feedsByKind(feeds);
+    let ipv4Blocks: Ipv4Blocks | undefined;
+    for (const feed of feedsFor.ip) feed.markIpv4((ipv4Blocks ??= new Ipv4Blocks()));
     this.feeds = feeds;
-    this.feedsFor = feedsByKind(feeds);
+    this.feedsFor = feedsFor;
+    this.ipv4Blocks = ipv4Blocks;
   }
 
   /** The loaded feeds, in the order they were first added. */
@@ -44,6 +51,7 @@ export class Matcher {
   match(type: QueryType, value: string): Match[] {
     const query = parseQuery(type, value, this.query);
     if (query.kind === 'none') return [];
+    if (query.kind === 'ip' && query.ip.version === 4 && !this.ipv4Blocks?.has(query.ip.words[0]!)) return [];
     const detections: Match[] = [];
     let blocked: Match[] | undefined;
     let allowed: Match[] | undefined;

@@ -10,6 +10,7 @@ import { normalizeUrl, type UrlNormalization } from '../normalize/url.js';
 import { FeedStrings, KeyedRecords } from './records.js';
 import { MaskIndex, hostEnd } from './mask.js';
 import { IpAddress, formatIp, parseIpQuery } from './ip-address.js';
+import type { Ipv4Blocks } from './ipv4-blocks.js';
 import type { ParsedQuery } from './query.js';
 import { StringTable, grow, hashText } from './string-table.js';
 import { Top16Set } from './ip.js';
@@ -116,6 +117,11 @@ class AddressEntries {
     this.entries = this.entries.slice(0, this.addresses.size);
   }
 
+  /** Marks every address (of a table of IPv4 addresses). */
+  markIpv4(blocks: Ipv4Blocks): void {
+    for (let id = 0; id < this.addresses.size; id++) blocks.addRange(this.addresses.word(id, 0), this.addresses.word(id, 0));
+  }
+
   get memoryBytes(): number {
     return this.addresses.memoryBytes + this.entries.byteLength + this.top16.byteLength;
   }
@@ -149,6 +155,10 @@ class IpHosts {
   finish(): void {
     this.v4.finish();
     this.v6.finish();
+  }
+
+  markIpv4(blocks: Ipv4Blocks): void {
+    this.v4.markIpv4(blocks);
   }
 
   get memoryBytes(): number {
@@ -240,6 +250,11 @@ export class UrlIndex {
     this.exactHosts.finish();
     this.masks.finish();
     this.ipHosts.finish();
+  }
+
+  /** Marks the IPv4 addresses of bare-IP-host entries (the only ones an IP query can match here). */
+  markIpv4(blocks: Ipv4Blocks): void {
+    this.ipHosts.markIpv4(blocks);
   }
 
   /** Whether some entry is a bare IP host (only those can match an IP query). */
