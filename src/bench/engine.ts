@@ -116,10 +116,13 @@ export async function measureEngineChild(args: string[]): Promise<void> {
   const started = performance.now();
   let records = 0;
   const keep: unknown[] = [];
+  const matcher = new Matcher();
+  keep.push(matcher);
   for (const feed of scenario.feeds) {
     if (kind === 'engine') {
+      // Into a Matcher, as the service holds them (it adds the IPv4 block set).
       const { index } = await loadFeedIndex(parseFeedArg(feed));
-      keep.push(index);
+      matcher.setFeed(index);
       records += index.size;
     } else if (kind === 'naive') {
       const naive = new NaiveMatcher();

@@ -7,6 +7,10 @@
 export class Ipv4Blocks {
   private readonly bits = new Uint32Array(2 ** 24 / 32);
 
+  clear(): void {
+    this.bits.fill(0);
+  }
+
   /** Marks every block that holds an address of `first .. last` (inclusive, unsigned). */
   addRange(first: number, last: number): void {
     const from = first >>> 8;
