@@ -19,7 +19,7 @@ export class Matcher {
   private feeds: readonly FeedIndex[] = [];
   /** `feeds` by the query kinds they answer (same order), replaced with `feeds`: a lookup skips feeds without its kind. */
   private feedsFor: Readonly<Record<QueryKind, readonly FeedIndex[]>> = feedsByKind([]);
-  /** The IPv4 blocks where `feeds` have anything for an IPv4 query; undefined when none has. Replaced with `feeds`. */
+  /** The IPv4 blocks where `feeds` have anything for an IPv4 query; undefined when none has. Rebuilt with `feeds`. */
   private ipv4Blocks: Ipv4Blocks | undefined;
   private readonly query = new ParsedQuery();
 
