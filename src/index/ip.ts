@@ -55,13 +55,15 @@ class AddressTable {
     }
   }
 
-  /** The id of the network of `address` in this table (its words masked by the prefix), or -1. */
-  findNetwork(address: Uint32Array, into: Uint32Array): number {
-    for (let w = 0; w < this.netmask.length; w++) into[w] = address[w]! & this.netmask[w]!;
-    return this.find(into);
+  /** This table's key of `address` in `into`: its words masked by the prefix, then its port in a port table. */
+  keyOf(address: IpAddress, into: Uint32Array): Uint32Array {
+    const words = this.netmask.length;
+    for (let w = 0; w < words; w++) into[w] = address.words[w]! & this.netmask[w]!;
+    if (this.withPort) into[words] = address.port;
+    return into;
   }
 
-  /** `findNetwork` of an IPv4 address given as its word. */
+  /** The id of the network holding an IPv4 address (given as its word) in this table, or -1. */
   findNetworkV4(address: number): number {
     const network = (address & this.netmask[0]!) >>> 0;
     return this.top16.has(network) ? this.keys.findWord(network) : -1;
@@ -137,7 +139,7 @@ class TableSelector {
       mask &= mask - 1;
       for (let t = index, end = index < 31 ? index + 1 : tables.length; t < end; t++) {
         const table = tables[t]!;
-        const id = query.version === 4 ? table.findNetworkV4(query.words[0]!) : table.findNetwork(query.words, scratch);
+        const id = query.version === 4 ? table.findNetworkV4(query.words[0]!) : table.find(table.keyOf(query, scratch));
         if (id >= 0) table.records.emit(id, 'ip', feed, out);
       }
     }
@@ -172,7 +174,7 @@ export class IpIndex {
   add(indicator: string, category: string, context: ContextFields): string | undefined {
     if (!parseIpIndicator(indicator.trim(), parsed)) return 'not an IP address, CIDR range or ip:port';
     const table = this.tableFor(parsed);
-    const id = table.intern(keyWords(parsed, scratch));
+    const id = table.intern(table.keyOf(parsed, scratch));
     table.records.add(id, table.render(id), indicator, category, context);
     return undefined;
   }
@@ -196,8 +198,7 @@ export class IpIndex {
     if (query.port < 0) return;
     const portTable = query.version === 4 ? this.v4Port : this.v6Port;
     if (portTable === undefined) return;
-    const key = keyWords(query, scratch);
-    const id = portTable.find(key);
+    const id = portTable.find(portTable.keyOf(query, scratch));
     if (id >= 0) portTable.records.emit(id, 'ip', feed, out);
   }
 
@@ -218,21 +219,5 @@ export class IpIndex {
 
   private tables(): AddressTable[] {
     return [...this.v4, ...this.v6, ...(this.v4Port ? [this.v4Port] : []), ...(this.v6Port ? [this.v6Port] : [])];
-  }
-}
-
-/** The table key of an address: its network address for its prefix, then the port when present. */
-function keyWords(address: IpAddress, into: Uint32Array): Uint32Array {
-  maskInto(address, address.prefix, into);
-  if (address.port >= 0) into[address.version === 4 ? 1 : 4] = address.port;
-  return into;
-}
-
-/** Writes the address's first `prefix` bits (the rest zero) into `into`. */
-function maskInto(address: IpAddress, prefix: number, into: Uint32Array): void {
-  const words = address.version === 4 ? 1 : 4;
-  for (let w = 0; w < words; w++) {
-    const bits = Math.min(32, Math.max(0, prefix - 32 * w));
-    into[w] = bits === 0 ? 0 : (address.words[w]! & (0xffffffff << (32 - bits))) >>> 0;
   }
 }

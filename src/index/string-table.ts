@@ -176,7 +176,7 @@ export class StringTable {
 function hashBytes(bytes: Uint8Array, from: number, to: number): number {
   let hash = FNV_OFFSET;
   for (let i = to - 1; i >= from; i--) hash = Math.imul(hash ^ bytes[i]!, FNV_PRIME);
-  return finalize(hash);
+  return finalizeHash(hash);
 }
 
 /** The table hash of `text.slice(start, end)`, or -1 when it is not ASCII (then its UTF-8 bytes are hashed). */
@@ -187,14 +187,14 @@ export function hashText(text: string, start: number, end: number): number {
     if (code >= 0x80) return -1;
     hash = Math.imul(hash ^ code, FNV_PRIME);
   }
-  return finalize(hash);
+  return finalizeHash(hash);
 }
 
 /**
- * FNV-1a's low bits depend only on the low bits of each step (a multiplication carries upwards only), and a
- * slot is chosen by the low bits: mix the high bits down first.
+ * Mixes the high bits of a hash down into the low ones, which pick a slot; invertible (word tables rely on it).
+ * FNV-1a needs it: its low bits depend only on the low bits of each step (a multiplication carries upwards only).
  */
-function finalize(hash: number): number {
+export function finalizeHash(hash: number): number {
   hash ^= hash >>> 16;
   hash = Math.imul(hash, 0x85ebca6b);
   hash ^= hash >>> 13;
@@ -227,12 +227,12 @@ export class HostSuffixes {
       hash = Math.imul(hash ^ code, FNV_PRIME);
       if (i === start || text.charCodeAt(i - 1) === 0x2e /* . */) {
         this.start[--count] = i;
-        this.hash[count] = ascii ? finalize(hash) : -1;
+        this.hash[count] = ascii ? finalizeHash(hash) : -1;
       }
     }
     if (start === end) {
       this.start[0] = start;
-      this.hash[0] = finalize(FNV_OFFSET);
+      this.hash[0] = finalizeHash(FNV_OFFSET);
     }
   }
 }

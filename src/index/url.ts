@@ -119,7 +119,10 @@ class AddressEntries {
 
   /** Marks every address (of a table of IPv4 addresses). */
   markIpv4(blocks: Ipv4Blocks): void {
-    for (let id = 0; id < this.addresses.size; id++) blocks.addRange(this.addresses.word(id, 0), this.addresses.word(id, 0));
+    for (let id = 0; id < this.addresses.size; id++) {
+      const address = this.addresses.word(id, 0);
+      blocks.addRange(address, address);
+    }
   }
 
   get memoryBytes(): number {

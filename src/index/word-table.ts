@@ -7,7 +7,7 @@
  * with an equal hash sends it to the keys: in a table of a hundred thousand keys each of those reads is a cache
  * miss, and most lookups are misses. A one-word key is not even compared: its hash is a bijection.
  */
-import { grow } from './string-table.js';
+import { finalizeHash, grow } from './string-table.js';
 
 export class WordTable {
   private keys: Uint32Array;
@@ -108,12 +108,12 @@ export class WordTable {
 export function hashWords(words: Uint32Array, from: number, width: number): number {
   let hash = SEED;
   for (let w = 0; w < width; w++) hash = mixWord(hash, words[from + w]!);
-  return finalize(hash);
+  return finalizeHash(hash);
 }
 
 /** hashWords of the one-word key `word`. */
 function hashWord(word: number): number {
-  return finalize(mixWord(SEED, word));
+  return finalizeHash(mixWord(SEED, word));
 }
 
 const SEED = 0x9747b28c;
@@ -123,11 +123,4 @@ function mixWord(hash: number, word: number): number {
   k = (k << 15) | (k >>> 17);
   hash ^= Math.imul(k, 0x1b873593);
   return (Math.imul((hash << 13) | (hash >>> 19), 5) + 0xe6546b64) | 0;
-}
-
-function finalize(hash: number): number {
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  return hash >>> 0;
 }
