@@ -70,11 +70,14 @@ async function startUntilListening(command: string): Promise<{ child: ChildProce
   return { child, stderr: () => stderr };
 }
 
-/** SIGINT to the whole group (npm → node), as Ctrl-C in a terminal; resolves with the exit code. */
+/**
+ * SIGINT to the whole group (npm → node → node), as Ctrl-C in a terminal; resolves with the exit code once the
+ * pipes are closed too: npm may exit before the processes under it have written their last lines.
+ */
 function interrupt(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
     child.removeAllListeners('exit');
-    child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : null)));
+    child.on('close', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : null)));
     process.kill(-child.pid!, 'SIGINT');
   });
 }

@@ -215,3 +215,19 @@ it('serve reloads its config on SIGHUP and when the file changes; an invalid one
   expect(await s.exit).toBe(0);
   await receiver.stop();
 });
+
+it('serve: a signal sent the moment the start-up line appears still stops it cleanly (8 starts)', async () => {
+  // Whoever waits for the start-up line (a supervisor, `feedtrace start`, a test) may signal within microseconds
+  // of reading it; the handlers must already be in place, or the process dies by the signal without stopping.
+  for (let i = 0; i < 8; i++) {
+    const signal = i % 2 === 0 ? 'SIGINT' : 'SIGTERM';
+    const child = spawn(process.execPath, [cliBundle, 'serve', '--listen', '127.0.0.1:0', '--reply-only'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (/listening on/.test(d.toString())) child.kill(signal);
+    });
+    const [code, killedBy] = await new Promise<[number | null, string | null]>((r) => child.on('close', (c, s) => r([c, s])));
+    expect({ code, killedBy, err }).toEqual({ code: 0, killedBy: null, err: expect.stringMatching(new RegExp(`${signal}: stopping\\n[^]*stopped after 0 events`)) });
+  }
+});

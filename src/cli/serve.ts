@@ -105,17 +105,17 @@ async function serve(options: ServeOptions): Promise<void> {
   const feedText = feeds.length === 0 ? 'none' : feeds.map((f) => `${f.name}${f.role === 'feed' ? '' : ` (${f.role})`} ${f.records}`).join(', ');
   const out = service.output ? `${hostPort(service.output.target)}${config.output.tls ? ' (TLS)' : ''}` : 'none (reply-only)';
   const host = service.address.host.includes(':') ? `[${service.address.host}]` : service.address.host;
+  // The handlers go in before the start-up line: whoever waits for that line may signal at once (a test, a
+  // supervisor, `feedtrace start`), and a signal without a handler would kill the process uncleanly.
+  process.on('SIGHUP', () => void service.reload());
+  const stopSignal = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
   log(`listening on ${host}:${service.address.port}${config.input.tls ? ' (TLS)' : ''}; feeds: ${feedText}; output ${out}`);
 
-  process.on('SIGHUP', () => void service.reload());
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      log(`${signal}: stopping`);
-      void service.close().then(resolve);
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  log(`${await stopSignal}: stopping`);
+  await service.close();
   const s = service.stats();
   log(`stopped after ${s.processedEvents} events, ${s.detections} detections counted`);
   // Exit even if a library left a handle open; unref'd, so it never delays a clean exit.

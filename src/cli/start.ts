@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { distDir, sampleFeedArgs, sampleIp, samplesDir } from '../demo/samples.js';
-import { spawnService } from '../demo/service-process.js';
+import { spawnService, type ServiceProcess } from '../demo/service-process.js';
 import { PACKAGES } from '../splunk/package.js';
 import { VERSION } from '../version.js';
 
@@ -40,17 +40,29 @@ Ctrl-C (SIGINT) or SIGTERM stops the service cleanly.`,
 
 async function start(options: StartOptions): Promise<number> {
   const args = ['--listen', options.listen!, '--output', options.output!, ...(options.spool ? ['--spool', options.spool] : []), ...sampleFeedArgs()];
-  const service = await spawnService({ args, onLine: (line) => process.stderr.write(line + '\n') });
+  // The handlers go in before the child starts: a Ctrl-C right after the start-up line would otherwise kill this
+  // parent by default while the child is still writing its last lines into the parent's pipe.
+  const controller = new AbortController();
+  let service: ServiceProcess | undefined;
   const forward = (): void => {
-    service.child.kill('SIGTERM');
+    if (service) service.child.kill('SIGTERM');
+    else controller.abort();
   };
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
-  process.stdout.write(instructions(service.host, service.port, options.output!));
-  const code = await service.exited;
-  process.off('SIGINT', forward);
-  process.off('SIGTERM', forward);
-  return code ?? 1;
+  try {
+    try {
+      service = await spawnService({ args, signal: controller.signal, onLine: (line) => process.stderr.write(line + '\n') });
+    } catch (err) {
+      if (controller.signal.aborted) return 130;
+      throw err;
+    }
+    process.stdout.write(instructions(service.host, service.port, options.output!));
+    return (await service.exited) ?? 1;
+  } finally {
+    process.off('SIGINT', forward);
+    process.off('SIGTERM', forward);
+  }
 }
 
 const bracket = (host: string): string => (host.includes(':') ? `[${host}]` : host);
