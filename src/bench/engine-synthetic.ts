@@ -13,6 +13,8 @@ export interface QueryClass {
   name: string;
   type: QueryType;
   values: string[];
+  /** Read every match's context too (the engine decodes it on first read; output formatting reads it). */
+  readContext?: boolean;
 }
 
 export interface Scenario {
@@ -146,6 +148,7 @@ export async function writeSyntheticFeeds(dir: string, scale: number): Promise<S
     { name: 'URL hit (mask)', type: 'url', values: sample(masks).map((m) => `https://${m.replace(/\*/g, random.label())}`) },
     { name: 'URL miss', type: 'url', values: Array.from({ length: 20_000 }, () => `http://${random.label()}.nomatch.net/${random.label()}/${random.label()}.html?id=${random.below(1000)}`) },
     { name: 'MD5 hit', type: 'md5', values: sample(hashRecords).map((h) => h.MD5.toLowerCase()) },
+    { name: 'MD5 hit, context read', type: 'md5', values: sample(hashRecords).map((h) => h.MD5.toLowerCase()), readContext: true },
     { name: 'SHA256 hit', type: 'sha256', values: sample(hashRecords).map((h) => h.SHA256.toLowerCase()) },
     { name: 'SHA256 miss', type: 'sha256', values: Array.from({ length: 20_000 }, () => random.hex(64).toLowerCase()) },
   ];

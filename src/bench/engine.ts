@@ -208,7 +208,9 @@ function lookupTimer(query: QueryClass, match: MatchFunction): { run: (budget: n
       for (;;) {
         const batchStart = performance.now();
         for (let i = 0; i < batch; i++) {
-          if (match(query.type, query.values[next]!).length > 0) hits++;
+          const matches = match(query.type, query.values[next]!);
+          if (matches.length > 0) hits++;
+          if (query.readContext) for (const m of matches) void m.context;
           next = next + 1 === query.values.length ? 0 : next + 1;
         }
         done += batch;

@@ -203,13 +203,7 @@ export class KeyedRecords {
     const end = this.start === undefined ? keyId + 1 : this.start[keyId + 1]!;
     for (let r = first; r < end; r++) {
       const meta = this.meta.at(r);
-      out.push({
-        type,
-        category: this.strings.categories[meta >>> FLAG_BITS]!,
-        matchedIndicator: this.indicatorOf(r, keyId, meta, rendered),
-        feed,
-        context: this.strings.decodeContext(this.context.at(r)),
-      });
+      out.push(new RecordMatch(type, this.strings.categories[meta >>> FLAG_BITS]!, this.indicatorOf(r, keyId, meta, rendered), feed, this.strings, this.context.at(r)));
     }
   }
 
@@ -217,6 +211,32 @@ export class KeyedRecords {
     if (meta & HAS_ORIGINAL) return this.strings.originals.text(this.originalId[lowerBound(this.originalAt, record)]!);
     const text = rendered ?? this.render(keyId);
     return meta & UPPER_CASE ? text.toUpperCase() : text;
+  }
+}
+
+/**
+ * A match whose context fields are decoded when first read: formatting a detection reads them once, while a
+ * match that is only counted, or that an allow-list suppresses, never pays for decoding them.
+ */
+class RecordMatch implements Match {
+  readonly #strings: FeedStrings;
+  readonly #contextId: number;
+  #context: ContextFields | undefined;
+
+  constructor(
+    readonly type: IndicatorType,
+    readonly category: string,
+    readonly matchedIndicator: string,
+    readonly feed: string,
+    strings: FeedStrings,
+    contextId: number,
+  ) {
+    this.#strings = strings;
+    this.#contextId = contextId;
+  }
+
+  get context(): ContextFields {
+    return (this.#context ??= this.#strings.decodeContext(this.#contextId));
   }
 }
 
