@@ -31,7 +31,8 @@ export interface Match {
   matchedIndicator: string;
   /** Feed name. */
   feed: string;
-  context: ContextFields;
+  /** Read-only: the index decodes it on first read. */
+  readonly context: ContextFields;
 }
 
 /** Role of a feed: ordinary, allow-list (FalsePositive / white list) or block-list (InternalTI / black list). */

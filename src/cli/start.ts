@@ -40,8 +40,8 @@ Ctrl-C (SIGINT) or SIGTERM stops the service cleanly.`,
 
 async function start(options: StartOptions): Promise<number> {
   const args = ['--listen', options.listen!, '--output', options.output!, ...(options.spool ? ['--spool', options.spool] : []), ...sampleFeedArgs()];
-  // The handlers go in before the child starts: a Ctrl-C right after the start-up line would otherwise kill this
-  // parent by default while the child is still writing its last lines into the parent's pipe.
+  // The handlers go in before the child starts: a signal that comes while the service is still loading its
+  // feeds stops the service too, instead of killing this parent and leaving the service running.
   const controller = new AbortController();
   let service: ServiceProcess | undefined;
   const forward = (): void => {
