@@ -26,7 +26,7 @@ it('feedtrace start: sample feeds, package paths, install steps, a working servi
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
   child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   try {
     await waitFor(() => stdout.includes('Ctrl-C stops the service.') || child.exitCode !== null, 'the install steps', 120_000);
 

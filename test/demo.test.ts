@@ -95,7 +95,7 @@ it('stops cleanly on SIGINT in the middle of the replay: children gone, ports cl
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (t: string) => (stderr += t));
   child.stdout.resume();
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   await waitFor(() => stderr.includes('demo: replaying'), 'the replay to start', 60_000);
   const pid = Number(/service pid (\d+) listening on [\d.]+:(\d+)/.exec(stderr)![1]);
   const servicePort = Number(/service pid \d+ listening on [\d.]+:(\d+)/.exec(stderr)![1]);

@@ -26,7 +26,7 @@ it('replay fails clearly when the service stops mid-replay', async () => {
     let stderr = '';
     replay.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
     replay.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-    const exited = new Promise<number | null>((r) => replay.on('exit', (code) => r(code)));
+    const exited = new Promise<number | null>((r) => replay.on('close', (code) => r(code)));
     await waitFor(() => receiver.lines.some((l) => l.includes(`matchedIndicator=${first}`)), 'the first detection', 30_000);
     await service.stop();
     expect(await exited).toBe(1);

@@ -197,7 +197,7 @@ export function startService(args: string[]): Promise<RealService> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliBundle, 'serve', '--listen', '127.0.0.1:0', '--reply-only', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
-    const exited = new Promise<void>((r) => child.on('exit', () => r()));
+    const exited = new Promise<void>((r) => child.on('close', () => r()));
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (text: string) => {
       err += text;
@@ -212,6 +212,6 @@ export function startService(args: string[]): Promise<RealService> {
         });
       }
     });
-    child.on('exit', (code) => reject(new Error(`feedtrace serve exited (${code}) before listening: ${err.trim()}`)));
+    child.on('close', (code) => reject(new Error(`feedtrace serve exited (${code}) before listening: ${err.trim()}`)));
   });
 }

@@ -32,7 +32,7 @@ export function spawnService(args: string[], opts: { listen?: boolean } = {}): P
   const listen = opts.listen === false ? [] : ['--listen', '127.0.0.1:0'];
   const child = spawn(process.execPath, [cliBundle, 'serve', ...listen, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (t: string) => (err += t));
   return new Promise((resolve, reject) => {

@@ -41,7 +41,7 @@ async function serve(args: string[]): Promise<Served> {
   const child = spawn(process.execPath, [cliBundle, 'serve', '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const exit = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   let exited = false;
   void exit.then(() => (exited = true));
   await waitFor(() => /listening on (\S+):(\d+)/.test(err) || exited, 'the start-up line');
@@ -124,7 +124,7 @@ it('replay --reply-back sends a real log and reports the detections the service 
   const child = spawn(process.execPath, [cliBundle, 'replay', log, '--to', `127.0.0.1:${s.port}`, '--reply-back'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  const code = await new Promise<number | null>((r) => child.on('close', r));
   expect(code).toBe(0);
   expect(out).toMatch(new RegExp(`^sent ${lines.length} lines, ${fs.statSync(log).size} bytes in [\\d.]+ s \\(\\d+ lines/s\\); detections received ${expected}, finished events ${lines.length}\\n$`));
 
@@ -134,7 +134,7 @@ it('replay --reply-back sends a real log and reports the detections the service 
   const rated = spawn(process.execPath, [cliBundle, 'replay', demo, '--to', `127.0.0.1:${s.port}`, '--rate', '20000'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let ratedOut = '';
   rated.stdout!.on('data', (d: Buffer) => (ratedOut += d.toString()));
-  expect(await new Promise<number | null>((r) => rated.on('exit', r))).toBe(0);
+  expect(await new Promise<number | null>((r) => rated.on('close', r))).toBe(0);
   expect(ratedOut).toMatch(new RegExp(`^sent ${demoLines.length} lines, \\d+ bytes in [\\d.]+ s \\(\\d+ lines/s\\)\\n$`));
   s.child.kill('SIGTERM');
   expect(await s.exit).toBe(0);
@@ -144,7 +144,7 @@ it('serve refuses to start on a missing feed and names it', async () => {
   const child = spawn(process.execPath, [cliBundle, 'serve', '--listen', '127.0.0.1:0', '--reply-only', '--feed', path.join(tmp, 'missing.txt')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  const code = await new Promise<number | null>((r) => child.on('close', r));
   expect(code).not.toBe(0);
   expect(err).toContain('missing.txt');
   expect(err).not.toContain('listening on');
@@ -156,7 +156,7 @@ it('serve refuses a spool directory that another running service uses', async ()
   const child = spawn(process.execPath, [cliBundle, 'serve', '--listen', '127.0.0.1:0', '--output', '127.0.0.1:9', '--spool', spool], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  const code = await new Promise<number | null>((r) => child.on('close', r));
   expect(code).not.toBe(0);
   expect(err).toContain(`spool ${spool} is in use by another running service (pid ${first.child.pid})`);
   first.child.kill('SIGTERM');
@@ -170,7 +170,7 @@ it('serve exits with the reason when its listen address is taken', async () => {
   const child = spawn(process.execPath, [cliBundle, 'serve', '--listen', `127.0.0.1:${port}`, '--output', '127.0.0.1:9', '--spool', path.join(tmp, 'spool-taken')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  const code = await new Promise<number | null>((r) => child.on('close', r));
   expect(code).toBe(1);
   expect(err).toContain(`cannot listen on 127.0.0.1:${port}`);
   expect(err).toContain('EADDRINUSE');
@@ -183,7 +183,7 @@ it('serve refuses an invalid config and names the element and the problem', asyn
   const child = spawn(process.execPath, [cliBundle, 'serve', '--config', bad], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  expect(await new Promise<number | null>((r) => child.on('exit', r))).toBe(1);
+  expect(await new Promise<number | null>((r) => child.on('close', r))).toBe(1);
   expect(err).toMatch(/bad\.xml:\d+: <[^>]*OutputSettings\/ConnectionString>: /);
   expect(err).not.toContain('listening on');
 });
