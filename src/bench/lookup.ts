@@ -3,7 +3,8 @@
  * - cold start of the bundle on an empty input, against `node -e ""` (Node's own start-up), and the bundle size;
  * - rows/s of the lookup bundle for 10 k and 100 k unique values against the real `feedtrace serve` (half of
  *   them real ipsum addresses that match, half addresses that do not), against (a) a plain csv-parse →
- *   csv-stringify passthrough of the same CSV in its own process (the ceiling) and (b) one connection per
+ *   csv-stringify passthrough of the same CSV in its own process, bundled apart so that it starts about as fast
+ *   as the lookup bundle (the ceiling; csv-passthrough.ts), and (b) one connection per
  *   value, as CyberTrace's own Splunk lookup does (the peer; timed on a sample of the values).
  */
 import { spawn } from 'node:child_process';
@@ -12,8 +13,6 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'csv-parse';
-import { stringify } from 'csv-stringify';
 import { SESSION_FLAGS } from '../lookup/dispatcher.js';
 import { DEFAULT_PATTERN, LinePattern } from '../lookup/pattern.js';
 
@@ -89,16 +88,6 @@ async function peerLookup(port: number, lines: string[]): Promise<number> {
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
-/** `--child lookup passthrough`: the ceiling, a plain csv-parse → csv-stringify stream from stdin to stdout. */
-export async function lookupBenchChild(args: string[]): Promise<void> {
-  if (args[0] !== 'passthrough') throw new Error(`unknown lookup child ${args[0]}`);
-  await new Promise<void>((resolve, reject) => {
-    process.stdin.pipe(parse({ bom: true, relax_column_count: true })).on('error', reject)
-      .pipe(stringify({ record_delimiter: 'windows' })).on('error', reject).on('end', resolve)
-      .pipe(process.stdout);
-  });
-}
-
 const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 export async function runLookupBench(args: string[]): Promise<void> {
@@ -154,7 +143,7 @@ export async function runLookupBench(args: string[]): Promise<void> {
         const passMs: number[] = [];
         const runs = n >= 100_000 ? 1 : 3;
         for (let i = 0; i < runs; i++) {
-          passMs.push((await timeProcess([process.execPath, path.join(dist, 'bench.js'), '--child', 'lookup', 'passthrough'], input)).ms);
+          passMs.push((await timeProcess([process.execPath, path.join(dist, 'bench-passthrough.js')], input)).ms);
           lookupMs.push((await timeProcess([process.execPath, bundle, ...FIELDS], input, { FEEDTRACE_SERVICE: `127.0.0.1:${service.port}` })).ms);
         }
         const sample = values(n).slice(0, Math.min(peerSample, n)).map((v) => pattern.render('ip', v));

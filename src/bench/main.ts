@@ -5,7 +5,7 @@
  */
 import { measureEngineChild, runEngineBench } from './engine.js';
 import { runServiceBench, serviceBenchChild } from './service.js';
-import { lookupBenchChild, runLookupBench } from './lookup.js';
+import { runLookupBench } from './lookup.js';
 import { runExtractBench } from './extract.js';
 import { runSoakBench } from './soak.js';
 
@@ -29,7 +29,6 @@ const groups: Record<string, BenchGroup> = {
   lookup: {
     description: 'lookup script: cold start, bundle size, rows/s with the service against a CSV passthrough and one connection per value',
     run: runLookupBench,
-    child: lookupBenchChild,
   },
   extract: {
     description: 'event extraction alone (default config): events/s per real log type, against the straightforward reference',
