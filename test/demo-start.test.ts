@@ -65,3 +65,27 @@ it('feedtrace start: sample feeds, package paths, install steps, a working servi
     await receiver.stop();
   }
 });
+
+it('feedtrace start: SIGTERM while the service is still loading its feeds stops the service too (exit 130)', async () => {
+  const child = spawn(process.execPath, [cliBundle, 'start', '--listen', '127.0.0.1:0', '--output', '127.0.0.1:9'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+  const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  // The service child, as soon as it exists (Linux lists a process's children under /proc).
+  const childrenFile = `/proc/${child.pid}/task/${child.pid}/children`;
+  let servicePid = 0;
+  await waitFor(() => (servicePid = Number(fs.readFileSync(childrenFile, 'utf8').trim().split(/\s+/)[0] || 0)) > 0, 'the service child', 30_000);
+  expect(stderr).not.toContain('listening on');
+  child.kill('SIGTERM');
+  expect(await closed).toBe(130);
+  expect(stderr).not.toContain('listening on');
+  // Not orphaned: the service has exited with its parent.
+  await waitFor(() => {
+    try {
+      process.kill(servicePid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  }, 'the service to exit', 10_000);
+});
