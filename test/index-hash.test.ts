@@ -4,6 +4,7 @@
  * `Hashes` value (marked below); the real pairing is checked as a negative case.
  */
 import { readFileSync, readdirSync } from 'node:fs';
+import { parseHex } from '../src/index/hash.js';
 import { FeedIndexBuilder, Matcher } from '../src/index/matcher.js';
 import type { IndicatorType } from '../src/types.js';
 import { dataset } from './support/paths.js';
@@ -84,4 +85,25 @@ describe('hashes', () => {
     expect(builder.add({ type: 'sha256', indicator: 'a'.repeat(32), category: 'c', context: [] })).toMatch(/SHA256/);
     expect(builder.finish().rejected).toEqual({ 'not a 32-digit hex MD5': 1, 'not a 64-digit hex SHA256': 1 });
   });
+});
+
+test('parseHex agrees with a plain reading of the digits for every character at every position', () => {
+  const reference = (text: string, length: number): number[] | false =>
+    text.length === length && /^[0-9a-f]+$/i.test(text) ? Array.from({ length: length / 8 }, (_, w) => parseInt(text.slice(w * 8, w * 8 + 8), 16)) : false;
+  // Every ASCII character, and non-ASCII ones whose low bits are those of a hex digit (they would alias one in a
+  // table indexed by the low bits).
+  const characters = [...Array.from({ length: 128 }, (_, c) => String.fromCharCode(c)), '\u0130', '\u00e1', '\u0161', '\u1030', '\uff41', '\u0b30'];
+  const words = new Uint32Array(8);
+  const base = '0123456789abcdefABCDEF0123456789abcdef0123456789ABCDEFabcdef0123';
+  for (const length of [32, 40, 64]) {
+    for (let at = 0; at < length; at++) {
+      for (const character of characters) {
+        const text = base.slice(0, at) + character + base.slice(at + 1, length);
+        const expected = reference(text, length);
+        const ok = parseHex(text, length, words);
+        expect({ text, ok }).toEqual({ text, ok: expected !== false });
+        if (expected !== false) expect(Array.from(words.subarray(0, length / 8))).toEqual(expected);
+      }
+    }
+  }
 });

@@ -22,22 +22,42 @@ for (let digit = 0; digit < 16; digit++) {
   HEX_VALUE[text.charCodeAt(0)] = HEX_VALUE[text.toUpperCase().charCodeAt(0)] = digit;
 }
 
+/**
+ * Two ASCII character codes (`first << 7 | second`) → the byte their two hex digits make, or -256 when either is
+ * not a hex digit: one table read per byte instead of two (a hash query is parsed once per lookup).
+ */
+const HEX_PAIR = new Int16Array(1 << 14).fill(-256);
+for (let first = 0; first < 128; first++) {
+  for (let second = 0; second < 128; second++) {
+    if (HEX_VALUE[first]! >= 0 && HEX_VALUE[second]! >= 0) HEX_PAIR[(first << 7) | second] = (HEX_VALUE[first]! << 4) | HEX_VALUE[second]!;
+  }
+}
+
 /** Hex text into 32-bit words (8 hex digits each); false unless it is `expectedLength` hex digits. */
 export function parseHex(text: string, expectedLength: number, into: Uint32Array): boolean {
   if (text.length !== expectedLength) return false;
-  // Checked once at the end: a -1 digit sets the sign bit of `invalid` (int32 operations only, no branch a digit).
-  let invalid = 0;
-  for (let w = 0, i = 0; i < expectedLength; w++) {
-    let word = 0;
-    for (const end = i + 8; i < end; i++) {
-      const code = text.charCodeAt(i);
-      const digit = code < 0x80 ? HEX_VALUE[code]! : -1;
-      invalid |= digit;
-      word = (word << 4) | digit;
-    }
-    into[w] = word;
+  // Checked once at the end, without a branch a digit: `codes` collects every character code (a non-ASCII one
+  // would alias an ASCII pair in the table), `bytes` every byte (an invalid pair sets bit 15).
+  let codes = 0;
+  let bytes = 0;
+  for (let w = 0, i = 0; i < expectedLength; w++, i += 8) {
+    const c0 = text.charCodeAt(i);
+    const c1 = text.charCodeAt(i + 1);
+    const c2 = text.charCodeAt(i + 2);
+    const c3 = text.charCodeAt(i + 3);
+    const c4 = text.charCodeAt(i + 4);
+    const c5 = text.charCodeAt(i + 5);
+    const c6 = text.charCodeAt(i + 6);
+    const c7 = text.charCodeAt(i + 7);
+    codes |= c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7;
+    const b0 = HEX_PAIR[((c0 << 7) | c1) & 0x3fff]!;
+    const b1 = HEX_PAIR[((c2 << 7) | c3) & 0x3fff]!;
+    const b2 = HEX_PAIR[((c4 << 7) | c5) & 0x3fff]!;
+    const b3 = HEX_PAIR[((c6 << 7) | c7) & 0x3fff]!;
+    bytes |= b0 | b1 | b2 | b3;
+    into[w] = (b0 << 24) | (b1 << 16) | (b2 << 8) | b3;
   }
-  return invalid >= 0;
+  return codes < 0x80 && (bytes & 0x8000) === 0;
 }
 
 /** Two lower-case hex digits per byte value. */
