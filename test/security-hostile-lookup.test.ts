@@ -105,8 +105,9 @@ it('values crafted to inject lines or X-KF- flags never yield a match from outsi
         const ip = good(100 + i);
         expected.push(ip);
         lines.push(`${ip},,,,,`);
-        // A hostile value that is exactly a listed address would be a legitimate match; the pieces avoid that.
-        if (field === 'ip' && /^[\d.]+$/.test(v)) v = `${v}x`;
+        // A hostile value that is a listed address once trimmed (with or without brackets or a port) is a legitimate
+        // match, as the lookup trims and splits values (docs/lookup.md); a trailing "x" keeps it out.
+        if (field === 'ip' && /^\[?[\d.]+\]?(?::\d*)?$/.test(v.trim())) v = `${v}x`;
         lines.push(field === 'ip' ? `${quote(v)},,,,,` : field === 'url' ? `,${quote(v)},,,,` : `,,${quote(v)},,,`);
       });
       const r = await lookup(lines.join('\r\n') + '\r\n');
