@@ -108,13 +108,18 @@ async function serve(options: ServeOptions): Promise<void> {
   // The handlers go in before the start-up line: whoever waits for that line may signal at once (a test, a
   // supervisor, `feedtrace start`), and a signal without a handler would kill the process uncleanly.
   process.on('SIGHUP', () => void service.reload());
-  const stopSignal = new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
+  // Each signal is logged (under `feedtrace start` both a Ctrl-C and start's SIGTERM arrive); the first one stops.
+  const stopSignal = new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      log(`${signal}: stopping`);
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
   });
   log(`listening on ${host}:${service.address.port}${config.input.tls ? ' (TLS)' : ''}; feeds: ${feedText}; output ${out}`);
 
-  log(`${await stopSignal}: stopping`);
+  await stopSignal;
   await service.close();
   const s = service.stats();
   log(`stopped after ${s.processedEvents} events, ${s.detections} detections counted`);
