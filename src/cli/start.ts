@@ -51,12 +51,11 @@ async function start(options: StartOptions): Promise<number> {
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
   try {
-    try {
-      service = await spawnService({ args, signal: controller.signal, onLine: (line) => process.stderr.write(line + '\n') });
-    } catch (err) {
-      if (controller.signal.aborted) return 130;
+    service = await spawnService({ args, signal: controller.signal, onLine: (line) => process.stderr.write(line + '\n') }).catch((err: unknown) => {
+      if (controller.signal.aborted) return undefined;
       throw err;
-    }
+    });
+    if (service === undefined) return 130; // stopped while loading
     process.stdout.write(instructions(service.host, service.port, options.output!));
     return (await service.exited) ?? 1;
   } finally {

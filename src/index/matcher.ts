@@ -35,10 +35,13 @@ export class Matcher {
 
   private setFeeds(feeds: readonly FeedIndex[]): void {
     const feedsFor = feedsByKind(feeds);
-    // Rebuilt in place (no lookup runs until this returns), so a feed change does not leave 2 MiB behind.
-    const ipv4Blocks = feedsFor.ip.length === 0 ? undefined : (this.ipv4Blocks ?? new Ipv4Blocks());
-    ipv4Blocks?.clear();
-    for (const feed of feedsFor.ip) feed.markIpv4(ipv4Blocks!);
+    let ipv4Blocks: Ipv4Blocks | undefined;
+    if (feedsFor.ip.length > 0) {
+      // Rebuilt in place (no lookup runs until this returns), so a feed change does not leave 2 MiB behind.
+      ipv4Blocks = this.ipv4Blocks ?? new Ipv4Blocks();
+      ipv4Blocks.clear();
+      for (const feed of feedsFor.ip) feed.markIpv4(ipv4Blocks);
+    }
     this.feeds = feeds;
     this.feedsFor = feedsFor;
     this.ipv4Blocks = ipv4Blocks;

@@ -140,6 +140,7 @@ export function goCollapse(b: string, symbol: string, trim: boolean): string {
 
 /** goCollapse for text known to be ASCII or valid UTF-8 (nothing to replace with U+FFFD). */
 export function collapseValid(s: string, symbol: string, trim: boolean): string {
+  // The two symbols URLs use get their doubled form as a literal: no string built per call on this hot path.
   if (s.indexOf(symbol === '/' ? '//' : symbol === '.' ? '..' : symbol + symbol) < 0 && !(trim && s.endsWith(symbol))) return s;
   const sym = symbol.charCodeAt(0);
   let out = '';
