@@ -79,6 +79,15 @@ describe('whole-feed failures and the report', () => {
     }
   });
 
+  test('a missing file whose name starts with "word:" says the word is not a format', async () => {
+    await expect(loadFeed(parseFeedArg('ipsun:/nonexistent/feed.txt'), () => {})).rejects.toThrow(
+      'ipsun:/nonexistent/feed.txt: ENOENT: no such file or directory, stat \'ipsun:/nonexistent/feed.txt\'; "ipsun" is not a feed format (FORMAT:PATH takes one of kaspersky, urlhaus, feodo, ipsum, maltrail, tweetfeed, misp, stix, openioc, csv, json)',
+    );
+    // Only for a missing file: a path with a colon that exists loads; a named format or a plain path gets no hint.
+    await expect(loadFeed(parseFeedArg('ipsum:/nonexistent/feed.txt'), () => {})).rejects.toThrow(/feed\.txt'$/);
+    await expect(loadFeed({ path: '/nonexistent/feed.txt' }, () => {})).rejects.toThrow(/feed\.txt'$/);
+  });
+
   test('the report names the feed, counts bytes, and keeps only the first samples', async () => {
     const badIps = Array.from({ length: 50 }, (_, i) => `not-an-ip-${i}\t1`);
     const badCounts = Array.from({ length: 50 }, (_, i) => `198.51.100.${i}\tmany`);

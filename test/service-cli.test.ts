@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_SERVICE_CONFIG_XML } from '../src/service/default-config.js';
@@ -138,6 +139,33 @@ it('replay --reply-back sends a real log and reports the detections the service 
   expect(ratedOut).toMatch(new RegExp(`^sent ${demoLines.length} lines, \\d+ bytes in [\\d.]+ s \\(\\d+ lines/s\\)\\n$`));
   s.child.kill('SIGTERM');
   expect(await s.exit).toBe(0);
+});
+
+it('replay names a missing log file before it connects, and a refused connection by its address', async () => {
+  const run = async (args: string[]): Promise<{ code: number | null; err: string }> => {
+    const child = spawn(process.execPath, [cliBundle, 'replay', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    return { code: await new Promise<number | null>((r) => child.on('close', r)), err };
+  };
+  // A listener that counts connections: the missing file must be reported without opening a session.
+  let connections = 0;
+  const listener = net.createServer((socket) => {
+    connections++;
+    socket.destroy();
+  });
+  await new Promise<void>((r) => listener.listen(0, '127.0.0.1', () => r()));
+  const port = (listener.address() as net.AddressInfo).port;
+  const missing = path.join(tmp, 'no-such.log');
+  const noFile = await run([missing, '--to', `127.0.0.1:${port}`]);
+  expect(noFile.code).toBe(1);
+  expect(noFile.err).toBe(`feedtrace: cannot read ${missing}: ENOENT: no such file or directory, open '${missing}'\n`);
+  expect(connections).toBe(0);
+  // The same port once nothing listens there.
+  await new Promise<void>((r) => listener.close(() => r()));
+  const refused = await run([dataset('maltrail-demo-events', 'maltrail_demo_events.log'), '--to', `127.0.0.1:${port}`]);
+  expect(refused.code).toBe(1);
+  expect(refused.err).toBe(`feedtrace: cannot connect to the service at 127.0.0.1:${port}: connection refused (is the service running and listening there?)\n`);
 });
 
 it('serve refuses to start on a missing feed and names it', async () => {

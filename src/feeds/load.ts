@@ -114,8 +114,15 @@ export async function loadFeed(source: FeedSource, onRecord: (record: FeedRecord
     // File-system failures (missing file, permission) fail the feed as a whole; anything else is a bug
     // in a parser, still reported as a failed load (the caller keeps the old version) but marked as such.
     const { code, name, message } = error as NodeJS.ErrnoException;
-    throw new FeedLoadError(source.path, code !== undefined ? message : `internal error: ${name}: ${message}`);
+    throw new FeedLoadError(source.path, code !== undefined ? message + unknownFormatHint(source, code) : `internal error: ${name}: ${message}`);
   }
+}
+
+/** For a missing `word:path` without a format: the word was probably meant as one (`ipsun:feed.txt`). */
+function unknownFormatHint(source: FeedSource, code: string): string {
+  const prefix = /^([A-Za-z][\w-]+):/.exec(source.path)?.[1];
+  if (code !== 'ENOENT' || source.format !== undefined || prefix === undefined) return '';
+  return `; "${prefix}" is not a feed format (FORMAT:PATH takes one of ${FEED_FORMATS.join(', ')})`;
 }
 
 /**

@@ -11,6 +11,7 @@ import { isIP } from 'node:net';
 import { KASPERSKY_FEEDS } from '../feeds/catalog.js';
 import { defaultFeedName, loadFeed, parseFeedArg } from '../feeds/load.js';
 import type { FeedRecord } from '../types.js';
+import { describeSocketError } from '../socket-error.js';
 import { formatAddress, type LookupConfig, type ServiceAddress } from './config.js';
 import { Dispatcher } from './dispatcher.js';
 import { prepareValue, type InputField } from './values.js';
@@ -104,7 +105,7 @@ export function ping(address: ServiceAddress, connectTimeoutMs: number, answerTi
       if (text.includes('PONG')) finish(true, `PONG in ${Number((process.hrtime.bigint() - started) / 1000000n)} ms`);
       else if (text.length > 4096) finish(false, 'answered, but not PONG');
     });
-    socket.on('error', (err: NodeJS.ErrnoException) => finish(false, err.code === 'ECONNREFUSED' ? 'connection refused (is the service running and listening there?)' : err.message));
+    socket.on('error', (err: NodeJS.ErrnoException) => finish(false, describeSocketError(err)));
     socket.on('close', () => finish(false, 'connection closed without PONG'));
   });
 }

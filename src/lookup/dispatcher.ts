@@ -14,6 +14,7 @@
  * - An overall deadline fails whatever is still unanswered.
  */
 import net from 'node:net';
+import { describeSocketError } from '../socket-error.js';
 import { formatAddress, type LookupConfig, type ServiceAddress } from './config.js';
 import { Fifo } from './fifo.js';
 import { parseReplyLine, type Detection } from './reply.js';
@@ -341,17 +342,5 @@ export class Dispatcher {
       s.conns.clear();
     }
     this.resolveDone?.();
-  }
-}
-
-function describeSocketError(err: NodeJS.ErrnoException): string {
-  switch (err.code) {
-    case 'ECONNREFUSED': return 'connection refused (is the service running and listening there?)';
-    case 'ECONNRESET': return 'connection reset by the service';
-    case 'EPIPE': return 'the service closed the connection';
-    case 'ETIMEDOUT': return 'connection timed out';
-    case 'ENOTFOUND': case 'EAI_AGAIN': return 'host name not found';
-    case 'EHOSTUNREACH': case 'ENETUNREACH': return 'host unreachable';
-    default: return err.message;
   }
 }

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { readLines } from '../cli/lines.js';
+import { describeSocketError } from '../socket-error.js';
 import type { HostPort } from './config.js';
 
 export interface ReplayOptions {
@@ -32,11 +33,23 @@ export type ReplaySummary = ReplayProgress;
 const SESSION_HEAD = 'X-KF-SendFinishedEventX-KF-ReplyBack';
 
 export async function replayFile(options: ReplayOptions): Promise<ReplaySummary> {
-  const socket = net.connect({ host: options.to.host, port: options.to.port });
+  // The file first: a typo in its name must not look like a service problem (nor open an empty session).
+  const input = fs.createReadStream(options.file);
   await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
+    input.once('ready', resolve);
+    input.once('error', (error) => reject(new Error(`cannot read ${options.file}: ${error.message}`)));
   });
+  const address = `${options.to.host}:${options.to.port}`;
+  const socket = net.connect({ host: options.to.host, port: options.to.port });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+  } catch (error) {
+    input.destroy();
+    throw new Error(`cannot connect to the service at ${address}: ${describeSocketError(error as NodeJS.ErrnoException)}`);
+  }
   const failure: { error: Error | null } = { error: null };
   socket.on('error', (err) => (failure.error = err));
   const closed = new Promise<void>((r) => socket.once('close', () => r()));
@@ -75,7 +88,7 @@ export async function replayFile(options: ReplayOptions): Promise<ReplaySummary>
       batch = '';
       if (!ok && !socket.destroyed) await Promise.race([new Promise<void>((r) => socket.once('drain', () => r())), closed]); // a closed socket never drains
     };
-    for await (const raw of readLines(fs.createReadStream(options.file))) {
+    for await (const raw of readLines(input)) {
       if (failure.error || socket.destroyed) throw failure.error ?? new Error(`the service closed the connection after ${progress.lines} lines`);
       // The service ignores empty lines (no finished event either), so they are not sent or counted.
       const line = raw.replace(/\r/g, '');
@@ -108,6 +121,7 @@ export async function replayFile(options: ReplayOptions): Promise<ReplaySummary>
     if (failure.error) throw failure.error;
   } finally {
     if (timer) clearInterval(timer);
+    input.destroy();
     socket.destroy();
   }
   progress.seconds = (performance.now() - started) / 1000;
