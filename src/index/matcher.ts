@@ -22,6 +22,12 @@ export class Matcher {
   /** The IPv4 blocks where `feeds` have anything for an IPv4 query; undefined when none has. Rebuilt with `feeds`. */
   private ipv4Blocks: Ipv4Blocks | undefined;
   private readonly query = new ParsedQuery();
+  /** Called after every change of the feeds (RecentMatches forgets its results then: they hold the old feeds). */
+  private readonly changeListeners: Array<() => void> = [];
+
+  onFeedsChanged(listener: () => void): void {
+    this.changeListeners.push(listener);
+  }
 
   /** Adds or atomically replaces the feed of the same name. */
   setFeed(index: FeedIndex): void {
@@ -45,6 +51,7 @@ export class Matcher {
     this.feeds = feeds;
     this.feedsFor = feedsFor;
     this.ipv4Blocks = ipv4Blocks;
+    for (const listener of this.changeListeners) listener();
   }
 
   /** The loaded feeds, in the order they were first added. */

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { Matcher } from '../index/matcher.js';
+import { RecentMatches } from '../index/recent-matches.js';
 import { Alerts } from './alerts.js';
 import { loadServiceConfig, networkContains, type HostPort, type ServiceConfig, type ServiceFeed } from './config.js';
 import { EventExtractor } from './extract.js';
@@ -98,6 +99,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const log = options.log ?? (() => {});
   let config = options.config;
   const matcher = options.matcher ?? new Matcher();
+  const recentMatches = new RecentMatches(matcher);
   let extractor = new EventExtractor(config.input.sources);
   const outputTarget = options.output ?? config.output.connection;
   const spoolDir = options.spoolDir ?? (config.file === '<default>' ? defaultSpoolDir(outputTarget) : config.spool.dir);
@@ -327,7 +329,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       stats.ignoredEvents++;
     } else {
       for (const q of extraction.queries) {
-        const matches = matcher.match(q.type, q.value);
+        const matches = recentMatches.match(q.type, q.value);
         for (const match of matches) {
           lines += renderDetection(formats, {
             date,
