@@ -4,6 +4,8 @@
  * never a result from feeds that have since changed; bounded in size.
  */
 import { readFileSync } from 'node:fs';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { loadFeedIndex } from '../src/index/load.js';
 import { FeedIndexBuilder, Matcher } from '../src/index/matcher.js';
 import { RecentMatches } from '../src/index/recent-matches.js';
@@ -15,8 +17,8 @@ import { dataset } from './support/paths.js';
 
 const plain = (matches: readonly Match[]): unknown => matches.map((m) => [m.type, m.category, m.matchedIndicator, m.feed, m.context]);
 
-function domainFeed(name: string, domains: string[]): ReturnType<FeedIndexBuilder['finish']> {
-  const builder = new FeedIndexBuilder({ name, role: 'feed', domainSuffix: false });
+function domainFeed(name: string, domains: string[], domainSuffix = false): ReturnType<FeedIndexBuilder['finish']> {
+  const builder = new FeedIndexBuilder({ name, role: 'feed', domainSuffix });
   for (const indicator of domains) builder.add({ type: 'domain', indicator, category: `c_${name}`, context: [['feed', name]] });
   return builder.finish();
 }
@@ -87,5 +89,32 @@ describe('RecentMatches', () => {
     expect(fresh.size).toBe(0);
     expect(fresh.match('url', 'http://kept.example/a')).toHaveLength(1);
     expect(fresh.size).toBe(1);
+  });
+
+  test('what it keeps does not hold on to the events the values were cut from', () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const matcher = new Matcher();
+    matcher.setFeed(domainFeed('list', ['kept.example'], true)); // every hN.kept.example is a hit of its own
+    const recent = new RecentMatches(matcher, 1024);
+    const heapAfterGc = (): number => {
+      gc();
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    const before = heapAfterGc();
+    const padding = 'x'.repeat(200_000);
+    for (let i = 0; i < 300; i++) {
+      // A 200 KB event per value, as the service's framer would hand it over (a flat string of its own).
+      const event = JSON.parse(JSON.stringify(`${padding} host=h${i}.kept.example url=http://site${i}.example/page ${padding}`)) as string;
+      const at = event.indexOf(`h${i}.`);
+      const domain = event.slice(at, event.indexOf(' ', at));
+      const url = event.slice(event.indexOf('http://'), event.indexOf(' ', event.indexOf('http://')));
+      expect(recent.match('domain', domain)).toHaveLength(1);
+      expect(recent.match('url', url)).toHaveLength(0);
+    }
+    expect(recent.size).toBe(600);
+    // 300 events of 400 KB would be 120 MB if any kept value or match held its event.
+    expect(heapAfterGc() - before).toBeLessThan(10 * 2 ** 20);
   });
 });
