@@ -53,6 +53,8 @@ describe('record contexts through the index', () => {
       [['MD5', 'D41D8CD98F00B204E9800998ECF8427E'], ['SHA256', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']],
       [['mixed', 'D41d8cd98f00b204e9800998ecf8427e'], ['digits', '1234567890123456'], ['odd', 'abcdef0123456789a'], ['short', 'ABCDEF01']],
       [['nul', 'a\0b'], ['empty', ''], ['utf8', 'Zoë → 東京 🙂'], ['long', 'x'.repeat(5000)]],
+      // ASCII values after non-ASCII ones, after a multi-byte length and after packed hex (cut from one string).
+      [['utf8', 'Zoë'], ['ascii', 'plain'], ['long', 'y'.repeat(300)], ['hex', 'D41D8CD98F00B204E9800998ECF8427E'], ['after', 'tail']],
       [['same name', '1'], ['same name', '2']],
       [['', 'no name']],
     ];
