@@ -105,7 +105,7 @@ describe('RecentMatches', () => {
     const before = heapAfterGc();
     const padding = 'x'.repeat(200_000);
     for (let i = 0; i < 300; i++) {
-      // A 200 KB event per value, as the service's framer would hand it over (a flat string of its own).
+      // A 400 KB event per value, as the service's framer would hand it over (a flat string of its own).
       const event = JSON.parse(JSON.stringify(`${padding} host=h${i}.kept.example url=http://site${i}.example/page ${padding}`)) as string;
       const at = event.indexOf(`h${i}.`);
       const domain = event.slice(at, event.indexOf(' ', at));
