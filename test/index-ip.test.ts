@@ -169,6 +169,16 @@ describe('IPv6 and CIDR edge cases (synthetic feeds)', () => {
     expect(found('192.168.0.1')).toEqual(['wide 0.0.0.0/0']);
   });
 
+  test('a hit shows the address as the feed has it, however the query spells it', () => {
+    const spelled = new Matcher();
+    spelled.setFeed(feedIndex('plain', ['198.51.100.7', '198.51.100.0/24', '0.0.0.0']));
+    for (const query of ['198.51.100.7', '198.051.100.007', '198.51.100.7:443', '::ffff:198.51.100.7', '[::ffff:198.51.100.7]:80']) {
+      expect(spelled.match('ip', query).map((m) => m.matchedIndicator)).toEqual(['198.51.100.7', '198.51.100.0/24']);
+    }
+    expect(spelled.match('ip', '00.0.0.0').map((m) => m.matchedIndicator)).toEqual(['0.0.0.0']);
+    expect(spelled.match('ip', '198.51.100.70').map((m) => m.matchedIndicator)).toEqual(['198.51.100.0/24']);
+  });
+
   test('IPv6: exact /128, bracketed with port, non-canonical spellings, /0', () => {
     expect(found('2001:db8::1')).toEqual(['narrow 2001:db8::1/128', 'wide 2001:db8::/32', 'wide ::/0']);
     expect(found('[2001:0DB8:0000::0001]:443')).toEqual(['narrow 2001:db8::1/128', 'narrow [2001:db8::1]:443', 'wide 2001:db8::/32', 'wide ::/0']);

@@ -13,6 +13,18 @@ export class IpAddress {
   port = -1;
   /** Prefix length of a CIDR; 32 or 128 for a single address. */
   prefix = 32;
+  /** The text parsed, when it was a plain IPv4 address (no port or prefix): see canonicalText. */
+  plainText: string | undefined = undefined;
+}
+
+/**
+ * The text an address was parsed from when it is exactly how formatIp writes it (a plain IPv4 address without
+ * leading zeros: most queries), so a hit can show it as is. Checked on a hit only, not on every parse.
+ */
+export function canonicalText(address: IpAddress): string | undefined {
+  const text = address.plainText;
+  // Each part has at least as many digits as its value needs: the same total length means no leading zero.
+  return text !== undefined && text.length === dottedLength(address.words[0]!) ? text : undefined;
 }
 
 /** Parses a query value (address with optional port). Returns false on anything else. */
@@ -28,6 +40,7 @@ export function parseIpIndicator(text: string, into: IpAddress): boolean {
 function parseIp(text: string, into: IpAddress, allowPrefix: boolean): boolean {
   let end = text.length;
   into.port = -1;
+  into.plainText = undefined;
   let prefix = -1;
   if (allowPrefix) {
     const slash = text.lastIndexOf('/');
@@ -56,6 +69,7 @@ function parseIp(text: string, into: IpAddress, allowPrefix: boolean): boolean {
     into.version = 4;
     into.words[0] = v4;
     into.prefix = prefix < 0 ? 32 : prefix;
+    if (prefix < 0) into.plainText = text;
     return true;
   }
   if (text.indexOf(':', firstColon + 1) < 0) {
@@ -188,6 +202,12 @@ export function hexDigit(code: number): number {
   const lower = code | 0x20;
   if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
   return -1;
+}
+
+/** The length of formatIPv4(value). */
+function dottedLength(value: number): number {
+  const digits = (part: number): number => (part < 10 ? 1 : part < 100 ? 2 : 3);
+  return 3 + digits(value >>> 24) + digits((value >>> 16) & 255) + digits((value >>> 8) & 255) + digits(value & 255);
 }
 
 export function formatIPv4(value: number): string {

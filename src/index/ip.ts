@@ -8,12 +8,12 @@
  */
 import type { ContextFields, Match } from '../types.js';
 import { FeedStrings, KeyedRecords } from './records.js';
-import { IpAddress, formatIp, parseIpIndicator } from './ip-address.js';
+import { IpAddress, canonicalText, formatIp, parseIpIndicator } from './ip-address.js';
 import type { Ipv4Blocks } from './ipv4-blocks.js';
 import { WordTable } from './word-table.js';
 
-/** The address words of a key being rendered. */
-const rendered = new Uint32Array(4);
+/** The words of a key being rendered (address, then port in a port table). */
+const rendered = new Uint32Array(5);
 
 /** A set of 16-bit values (the top 16 bits of an address) as a bitmap: one bit read answers a probe. */
 export class Top16Set {
@@ -87,6 +87,18 @@ class AddressTable {
     return formatIp(this.version, rendered, this.prefix, this.withPort ? this.keys.word(id, addressWords) : -1);
   }
 
+  /**
+   * render() of the key that `address` was found under, from the address itself (the slot already proved the key
+   * equal to the masked address): the query's own text for a single address written canonically, else formatted
+   * from the masked address, without a read of the key's words (one more cache miss).
+   */
+  renderFound(address: IpAddress): string {
+    const text = this.prefix === 32 && !this.withPort ? canonicalText(address) : undefined;
+    if (text !== undefined) return text;
+    const key = this.keyOf(address, rendered);
+    return formatIp(this.version, key, this.prefix, this.withPort ? address.port : -1);
+  }
+
   finish(): void {
     this.keys.compact();
     this.records.finish(this.keys.size);
@@ -140,7 +152,7 @@ class TableSelector {
       for (let t = index, end = index < 31 ? index + 1 : tables.length; t < end; t++) {
         const table = tables[t]!;
         const id = query.version === 4 ? table.findNetworkV4(query.words[0]!) : table.find(table.keyOf(query, scratch));
-        if (id >= 0) table.records.emit(id, 'ip', feed, out);
+        if (id >= 0) table.records.emit(id, 'ip', feed, out, table.renderFound(query));
       }
     }
   }
@@ -199,7 +211,7 @@ export class IpIndex {
     const portTable = query.version === 4 ? this.v4Port : this.v6Port;
     if (portTable === undefined) return;
     const id = portTable.find(portTable.keyOf(query, scratch));
-    if (id >= 0) portTable.records.emit(id, 'ip', feed, out);
+    if (id >= 0) portTable.records.emit(id, 'ip', feed, out, portTable.renderFound(query));
   }
 
   private tableFor(address: IpAddress): AddressTable {
