@@ -93,7 +93,7 @@ class AddressTable {
    * from the masked address, without a read of the key's words (one more cache miss).
    */
   renderFound(address: IpAddress): string {
-    const text = this.prefix === 32 && !this.withPort ? canonicalText(address) : undefined;
+    const text = this.version === 4 && this.prefix === 32 && !this.withPort ? canonicalText(address) : undefined;
     if (text !== undefined) return text;
     const key = this.keyOf(address, rendered);
     return formatIp(this.version, key, this.prefix, this.withPort ? address.port : -1);
