@@ -82,9 +82,8 @@ class AddressTable {
   }
 
   render(id: number): string {
-    const addressWords = this.version === 4 ? 1 : 4;
-    for (let w = 0; w < addressWords; w++) rendered[w] = this.keys.word(id, w);
-    return formatIp(this.version, rendered, this.prefix, this.withPort ? this.keys.word(id, addressWords) : -1);
+    for (let w = 0; w < this.keys.width; w++) rendered[w] = this.keys.word(id, w);
+    return this.formatKey(rendered);
   }
 
   /**
@@ -94,9 +93,13 @@ class AddressTable {
    */
   renderFound(address: IpAddress): string {
     const text = this.version === 4 && this.prefix === 32 && !this.withPort ? canonicalText(address) : undefined;
-    if (text !== undefined) return text;
-    const key = this.keyOf(address, rendered);
-    return formatIp(this.version, key, this.prefix, this.withPort ? address.port : -1);
+    return text ?? this.formatKey(this.keyOf(address, rendered));
+  }
+
+  /** A key of this table (address words, then the port in a port table) as text. */
+  private formatKey(key: Uint32Array): string {
+    const addressWords = this.netmask.length;
+    return formatIp(this.version, key, this.prefix, this.withPort ? key[addressWords]! : -1);
   }
 
   finish(): void {
