@@ -22,7 +22,12 @@ export class StringTable {
   /** offsets[id] .. offsets[id + 1] are the bytes of string `id`. */
   private offsets = new Uint32Array(64);
   private count = 0;
-  /** slot → id + 1 (0 = empty); length is a power of two kept at most half full. */
+  /**
+   * slot → 0 when empty, else the string's hash with its low bits (those that pick a slot, `slots.length - 1`)
+   * replaced by id + 1. A probe compares the high bits with the query's hash before it reads the string's
+   * offsets (one more cache miss, in vain for most slots a probe passes). A power of two of slots, at most half
+   * full, so id + 1 always fits in the low bits.
+   */
   private slots = new Uint32Array(64);
 
   get size(): number {
@@ -98,7 +103,8 @@ export class StringTable {
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const entry = this.slots[slot]!;
       if (entry === 0) return -1;
-      const id = entry - 1;
+      if (((entry ^ hash) & ~mask) !== 0) continue;
+      const id = (entry & mask) - 1;
       const from = this.offsets[id]!;
       if (this.offsets[id + 1]! - from !== length) continue;
       let i = 0;
@@ -142,7 +148,8 @@ export class StringTable {
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const entry = this.slots[slot]!;
       if (entry === 0) return -1;
-      const id = entry - 1;
+      if (((entry ^ hash) & ~mask) !== 0) continue;
+      const id = (entry & mask) - 1;
       const from = this.offsets[id]!;
       if (this.offsets[id + 1]! - from !== length) continue;
       let i = 0;
@@ -155,7 +162,7 @@ export class StringTable {
     const mask = this.slots.length - 1;
     let slot = hash & mask;
     while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
-    this.slots[slot] = id + 1;
+    this.slots[slot] = (hash & ~mask) | (id + 1);
   }
 
   private rehash(slotCount: number): void {
