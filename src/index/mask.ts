@@ -45,44 +45,55 @@ export function maskHostKey(mask: string): string | undefined {
   return key.length > 0 ? key : undefined;
 }
 
+const STAR = 0x2a;
+const SLASH = 0x2f;
+
 /**
- * `text[from, to)` split at the stars of a pattern: it must start with the first piece, end with the last, hold
- * the rest in order. (A range, so that a URL's host and rest are tested without slicing them out.)
+ * Whether the glob `pattern[from, to)` (`*` stands for any run of bytes) matches all of the byte string
+ * `text[start, stop)` (a character per byte), followed by a `/` when `slash`. The usual single-pass wildcard
+ * match: on a mismatch it retries from the last star, one byte further; masks hold few stars, so this stays
+ * close to one pass.
  */
-export function matchesPieces(pieces: readonly string[], text: string, from = 0, to = text.length): boolean {
-  const last = pieces.length - 1;
-  const head = pieces[0]!;
-  if (last === 0) return to - from === head.length && text.startsWith(head, from);
-  const tail = pieces[last]!;
-  if (to - from < head.length + tail.length || !text.startsWith(head, from) || !text.endsWith(tail, to)) return false;
-  let position = from + head.length;
-  const limit = to - tail.length;
-  for (let p = 1; p < last; p++) {
-    const piece = pieces[p]!;
-    const found = text.indexOf(piece, position);
-    if (found < 0 || found + piece.length > limit) return false;
-    position = found + piece.length;
+function globMatches(pattern: Uint8Array, from: number, to: number, text: string, start: number, stop: number, slash: boolean): boolean {
+  const length = stop - start + (slash ? 1 : 0);
+  let p = from;
+  let t = 0;
+  let starAt = -1;
+  let starText = 0;
+  while (t < length) {
+    const code = t < stop - start ? text.charCodeAt(start + t) : SLASH;
+    const want = p < to ? pattern[p]! : -1;
+    if (want === STAR) {
+      if (p + 1 === to) return true; // a last star takes the rest
+      starAt = p++;
+      starText = t;
+    } else if (want === code) {
+      p++;
+      t++;
+    } else if (starAt >= 0) {
+      p = starAt + 1;
+      t = ++starText;
+    } else return false;
   }
-  return true;
+  while (p < to && pattern[p] === STAR) p++;
+  return p === to;
 }
 
-/** A mask ready for matching: host and rest (path and query) patterns, or one pattern for the whole URL. */
-export type CompiledMask =
-  | { whole: readonly string[] }
-  | { host: readonly string[]; rest: readonly string[]; trailingSlashStar: boolean };
-
-export function compileMask(mask: string): CompiledMask {
-  const end = hostEnd(mask);
-  if (end === mask.length && mask.endsWith('*')) return { whole: mask.split('*') };
-  const rest = mask.slice(end);
-  return { host: mask.slice(0, end).split('*'), rest: rest.split('*'), trailingSlashStar: rest.endsWith('/*') };
-}
-
-/** Whether a mask matches a normalized URL (whose host ends at `end`). */
-export function maskMatches(mask: CompiledMask, url: string, end = hostEnd(url)): boolean {
-  if ('whole' in mask) return matchesPieces(mask.whole, url);
-  if (!matchesPieces(mask.host, url, 0, end)) return false;
-  return matchesPieces(mask.rest, url, end) || (mask.trailingSlashStar && matchesPieces(mask.rest, `${url.slice(end)}/`));
+/**
+ * Whether the mask `mask[from, to)` (UTF-8 bytes) matches a normalized URL given as a byte string `url` (a
+ * character per UTF-8 byte, its host ending at `hostEnd`): the mask's host against the URL's host, its path and
+ * query against the URL's, or, for a mask without a path that ends in `*`, the mask against the whole URL (see
+ * the top of this file). Matched where it is stored: no mask is decoded or split to be tested.
+ */
+export function maskMatches(mask: Uint8Array, from: number, to: number, url: string, hostEnd: number): boolean {
+  let maskHostEnd = from;
+  while (maskHostEnd < to && mask[maskHostEnd] !== SLASH && mask[maskHostEnd] !== 0x3f /* ? */) maskHostEnd++;
+  if (maskHostEnd === to && to > from && mask[to - 1] === STAR) return globMatches(mask, from, to, url, 0, url.length, false);
+  if (!globMatches(mask, from, maskHostEnd, url, 0, hostEnd, false)) return false;
+  if (globMatches(mask, maskHostEnd, to, url, hostEnd, url.length, false)) return true;
+  // Normalization drops a trailing '/': a mask ending in "/*" also matches the URL without it.
+  const trailingSlashStar = to - maskHostEnd >= 2 && mask[to - 1] === STAR && mask[to - 2] === SLASH;
+  return trailingSlashStar && globMatches(mask, maskHostEnd, to, url, hostEnd, url.length, true);
 }
 
 /** Mask ids filed under string keys: appended while building, grouped by key in `finish`. */
@@ -121,11 +132,18 @@ class MaskBuckets {
     this.filedMask = new Uint32Array(0);
   }
 
-  /** The ids of the masks filed under `text[from, to)` (`hash`: its `hashText`), or undefined. */
-  find(text: string, from: number, to: number, hash: number): Uint32Array | undefined {
-    if (this.keys.size === 0) return undefined;
-    const key = this.keys.findHashed(text, from, to, hash);
-    return key < 0 ? undefined : this.masks.subarray(this.start[key]!, this.start[key + 1]!);
+  /** The key `text[from, to)` (`hash`: its `hashText`) masks are filed under, or -1. */
+  find(text: string, from: number, to: number, hash: number): number {
+    return this.keys.size === 0 ? -1 : this.keys.findHashed(text, from, to, hash);
+  }
+
+  /** The masks of key `key` are `mask(i)` for `i` in `[first(key), first(key + 1))` (no subarray allocated per lookup). */
+  first(key: number): number {
+    return this.start[key]!;
+  }
+
+  mask(i: number): number {
+    return this.masks[i]!;
   }
 }
 
@@ -135,9 +153,8 @@ export class MaskIndex {
   private readonly records: KeyedRecords;
   private readonly byHost = new MaskBuckets();
   private readonly byPath = new MaskBuckets();
+  /** Masks filed under no key: tested on every lookup. */
   private readonly residual: number[] = [];
-  /** The residual masks compiled once: they are tested on every lookup. */
-  private residualCompiled: CompiledMask[] = [];
 
   constructor(strings: FeedStrings) {
     this.records = new KeyedRecords(strings, (id) => this.masks.text(id));
@@ -164,28 +181,25 @@ export class MaskIndex {
     this.records.finish(this.masks.size);
     this.byHost.finish();
     this.byPath.finish();
-    this.residualCompiled = this.residual.map((id) => compileMask(this.masks.text(id)));
   }
 
   /** Appends the matches of a URL or domain query (its normalized `text`, with its host and the host's suffixes). */
   collect(query: ParsedQuery, feed: string, out: Match[]): void {
     if (this.masks.size === 0) return;
     const { text: url, host } = query;
-    for (let k = 0; k < host.count; k++) this.testAll(this.byHost.find(url, host.start[k]!, host.end, host.hash[k]!), url, host.end, feed, out);
-    if (this.byPath.size > 0) this.testAll(this.byPath.find(url, host.end, url.length, query.pathHash()), url, host.end, feed, out);
-    for (let i = 0; i < this.residual.length; i++) {
-      if (maskMatches(this.residualCompiled[i]!, url, host.end)) this.records.emit(this.residual[i]!, 'url', feed, out);
-    }
+    for (let k = 0; k < host.count; k++) this.testFiled(this.byHost, this.byHost.find(url, host.start[k]!, host.end, host.hash[k]!), query, feed, out);
+    if (this.byPath.size > 0) this.testFiled(this.byPath, this.byPath.find(url, host.end, url.length, query.pathHash()), query, feed, out);
+    for (let i = 0; i < this.residual.length; i++) this.test(this.residual[i]!, query, feed, out);
   }
 
-  private testAll(ids: Uint32Array | undefined, url: string, end: number, feed: string, out: Match[]): void {
-    if (ids === undefined) return;
-    for (const id of ids) this.test(id, url, end, feed, out);
+  private testFiled(buckets: MaskBuckets, key: number, query: ParsedQuery, feed: string, out: Match[]): void {
+    if (key < 0) return;
+    for (let i = buckets.first(key), end = buckets.first(key + 1); i < end; i++) this.test(buckets.mask(i), query, feed, out);
   }
 
-  /** Masks are compiled when tested (a lookup tests a few): keeping a compiled form of each costs more memory than the masks. */
-  private test(id: number, url: string, end: number, feed: string, out: Match[]): void {
-    if (maskMatches(compileMask(this.masks.text(id)), url, end)) this.records.emit(id, 'url', feed, out);
+  private test(id: number, query: ParsedQuery, feed: string, out: Match[]): void {
+    query.toBytes();
+    if (maskMatches(this.masks.arena, this.masks.byteStart(id), this.masks.byteEnd(id), query.byteText, query.byteHostEnd)) this.records.emit(id, 'url', feed, out);
   }
 
   private file(id: number, mask: string): void {

@@ -2,6 +2,7 @@
  * A query value parsed once per lookup (URL normalized, IP and hash decoded), then matched against every feed.
  */
 import type { QueryType } from '../types.js';
+import { toByteString } from '../normalize/go-text.js';
 import { normalizeDomain } from './domain.js';
 import { type HashType, HEX_LENGTH, hashTypeOfLength, parseHex } from './hash.js';
 import { IpAddress, parseIpQuery } from './ip-address.js';
@@ -41,11 +42,28 @@ export class ParsedQuery {
     return this.restHash;
   }
 
-  /** Forgets the hashes of the previous value. */
+  /** Forgets the hashes and byte text of the previous value. */
   resetHashes(): void {
     this.wholeHash = UNSET;
     this.restHash = UNSET;
+    this.hasByteText = false;
   }
+
+  /**
+   * `text` as a byte string (a character per UTF-8 byte, how mask tables hold their masks; ASCII text is itself)
+   * and where its host ends there. Made by `toBytes` on first use: most queries test no mask.
+   */
+  byteText = '';
+  byteHostEnd = 0;
+  private hasByteText = false;
+
+  toBytes(): void {
+    if (this.hasByteText) return;
+    this.byteText = toByteString(this.text);
+    this.byteHostEnd = this.byteText === this.text ? this.host.end : Buffer.byteLength(this.text.slice(0, this.host.end), 'utf8');
+    this.hasByteText = true;
+  }
+
   /** url: the host is an IP address (then `ip` holds it). */
   hostIsIp = false;
   readonly ip = new IpAddress();
