@@ -170,14 +170,15 @@ export class MaskIndex {
 
   /** `mask` is already normalized (stars kept); `original` is as written in the feed. */
   add(mask: string, original: string, category: string, context: ContextFields): void {
-    const known = this.masks.find(mask);
-    const id = known >= 0 ? known : this.masks.intern(mask);
-    if (known < 0) this.file(id, mask);
+    const distinct = this.masks.size;
+    const id = this.masks.intern(mask);
+    if (id === distinct) this.file(id, mask); // a new mask
     this.records.add(id, mask, original, category, context);
   }
 
   finish(): void {
-    this.masks.compact();
+    // Masks are read by id from now on (buckets and the residual list hold the ids): no slots kept.
+    this.masks.compact({ findable: false });
     this.records.finish(this.masks.size);
     this.byHost.finish();
     this.byPath.finish();
