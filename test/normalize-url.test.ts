@@ -4,13 +4,14 @@
  * The vectors (test/fixtures/normalize-url/vectors.tsv) were produced by running Kaspersky's reference
  * algorithm on Go 1.22 net/url semantics over real URLs from ../shared/datasets and hand-written edge cases
  * (docs/url-normalization.md says how). Every vector also goes through the full emulation without the fast
- * path, and wherever the fast path applies its parse must equal the full emulation's parse.
+ * path, and wherever the fast path applies its parse must equal the full emulation's parse, and wherever the
+ * as-written shortcut applies its result must equal the general steps'.
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { parseCommonShape } from '../src/normalize/url-fast-path.js';
-import { normalizeUrl, normalizeUrlFull, parseLikeReference } from '../src/normalize/url.js';
+import { normalizeAsWritten, normalizeParsed, normalizeUrl, normalizeUrlFull, parseLikeReference } from '../src/normalize/url.js';
 import { IANA_SCHEMES } from '../src/normalize/iana-schemes.js';
 import { readVectors, vectorsFile } from './fixtures/normalize-url/vectors.js';
 import { dataset } from './support/paths.js';
@@ -58,6 +59,22 @@ describe('normalizeUrl on the reference vectors', () => {
     expect(differing.slice(0, 20)).toEqual([]);
     // The comparison means something only if the fast path covers many vectors (most real ones).
     expect(applied).toBeGreaterThan(4000);
+  });
+
+  it('as-written shortcut: wherever it applies, it gives what the general steps give', () => {
+    let applied = 0;
+    const differing: Array<{ line: number; input: string; shortcut: string; general: string | undefined }> = [];
+    for (const v of vectors) {
+      const fast = parseCommonShape(v.input);
+      const shortcut = fast === undefined ? undefined : normalizeAsWritten(fast);
+      if (fast === undefined || shortcut === undefined) continue;
+      applied++;
+      const general = show(normalizeParsed(fast));
+      if (shortcut !== general) differing.push({ line: v.line, input: v.input, shortcut, general });
+    }
+    expect(differing.slice(0, 20)).toEqual([]);
+    // Most real URLs take it (a test on a handful would prove little).
+    expect(applied).toBeGreaterThan(3000);
   });
 
   it('gives a reason for every rejection', () => {
@@ -126,6 +143,9 @@ describe('rules and quirks of the reference (docs/url-normalization.md)', () => 
     ['x.com/p/?', 'x.com/p'],
     ['x.com/p?', 'x.com/p?'],
     ['x.com/path.?q=1', 'x.com/path./?q=1'],
+    // A final "/." is dropped, also when the query ends with it; a port is dropped, "www." once.
+    ['http://WWW.x.com/A/b/?q=/.', 'x.com/a/b/?q='],
+    ['http://WWW.x.com:8080/A/b/?q=/.', 'x.com/a/b/?q='],
     // A bad escape outside the query turns every '%' into %25: nothing is decoded.
     ['x.com/p%zz?q=%41', 'x.com/p%zz?q=%41'],
     ['x.com/p#%zz?q', 'x.com/p'],
