@@ -123,7 +123,10 @@ export class StringTable {
     return this.buffer;
   }
 
-  /** The arena's bytes (string `id` is `arena[byteStart(id) .. byteEnd(id))`), for byte-wise matching; valid until the next string is added. */
+  /**
+   * The arena's bytes (string `id` is `arena[byteStart(id) .. byteEnd(id))`), for byte-wise matching; valid until
+   * the next string is added.
+   */
   get arena(): Uint8Array {
     return this.bytes;
   }
