@@ -4,7 +4,10 @@
  * the context the loader gave, and so do awkward values (hex in either case or mixed, NUL, non-ASCII, long).
  */
 import path from 'node:path';
+import { ContextEncoder, decodeContext } from '../src/index/context-codec.js';
+import { HashIndex } from '../src/index/hash.js';
 import { FeedIndexBuilder, Matcher } from '../src/index/matcher.js';
+import { FeedStrings } from '../src/index/records.js';
 import type { ContextFields, FeedRecord, QueryType } from '../src/types.js';
 import { collect } from './fixtures/feeds/collect.js';
 import { dataset, repoRoot } from './support/paths.js';
@@ -60,6 +63,43 @@ describe('record contexts through the index', () => {
     ];
     const records: FeedRecord[] = contexts.map((context, i) => ({ type: 'ip', indicator: `192.0.2.${i + 1}`, category: 'c', context }));
     expectContextsKept(records);
+  });
+
+  test("a context refers to the feed's hash keys instead of holding its hashes", async () => {
+    const { records } = await collect(kaspersky('Malicious_Hash_Data_Feed.json'));
+    const context = records.find((r) => r.type === 'md5')!.context;
+    const hashes = context.filter(([name]) => ['MD5', 'SHA1', 'SHA256'].includes(name));
+    expect(hashes.map(([, value]) => value.length).sort()).toEqual([32, 40, 64]);
+    const names = context.map(([name]) => name);
+    const encoder = new ContextEncoder();
+    encoder.encode(context, () => 0);
+    const packed = encoder.bytes.slice(0, encoder.length);
+    const keys = new HashIndex(new FeedStrings());
+    encoder.encode(context, () => 0, keys);
+    const referenced = encoder.bytes.slice(0, encoder.length);
+    // Packed hex costs its header (a varint of 4 × bytes + kind: 1 or 2 bytes) and half the digits; a reference
+    // one byte of header and, in a table of three keys, one of reference.
+    const header = (bytes: number): number => (bytes * 4 + 2 < 128 ? 1 : 2);
+    expect(packed.length - referenced.length).toBe(hashes.reduce((sum, [, value]) => sum + header(value.length / 2) + value.length / 2 - 2, 0));
+    expect(decodeContext(Buffer.from(referenced), 0, referenced.length, () => names, keys)).toEqual(context);
+    expect(decodeContext(Buffer.from(packed), 0, packed.length, () => names)).toEqual(context);
+  });
+
+  test('a hash only a context holds is found by no lookup; keys with none or several records keep theirs', () => {
+    const only = 'D41D8CD98F00B204E9800998ECF8427E';
+    const sha1 = 'da39a3ee5e6b4b0d3255bfef95601890afd80709';
+    const indicator = '9e107d9d372bb6826bd81d3542a419d6';
+    const records: FeedRecord[] = [
+      { type: 'md5', indicator, category: 'first', context: [['MD5', only], ['note', 'upper-case hash held only here']] },
+      { type: 'md5', indicator, category: 'second', context: [['SHA1', sha1]] },
+      { type: 'url', indicator: 'http://example.org/x', category: 'url', context: [['payload', only.toLowerCase()]] },
+    ];
+    const matcher = indexOf(records);
+    expect(matcher.match('hash', only)).toEqual([]);
+    expect(matcher.match('hash', sha1)).toEqual([]);
+    const found = matcher.match('md5', indicator);
+    expect(found.map((m) => [m.category, m.context])).toEqual(records.slice(0, 2).map((r) => [r.category, r.context]));
+    expect(matcher.match('url', 'http://example.org/x').map((m) => m.context)).toEqual([records[2]!.context]);
   });
 
   test('a field name with NUL or a field that is not a pair of strings is kept too', () => {

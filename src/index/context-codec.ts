@@ -4,9 +4,11 @@
  * `varint(head)`, then, when head ≥ 2, one value per name of field-name list `head - 2` (the names are stored
  * once per feed): `varint(byteLength × 4 + kind)` and the bytes. Kind 0 is UTF-8 text with non-ASCII characters,
  * kind 3 ASCII text; kinds 1 and 2 are lower- and upper-case hex digits packed two to a byte, because hash feeds
- * repeat every record's MD5, SHA-1 and SHA-256 in its context, which is most of their size. Head 0 is an empty
- * context; head 1 is followed by the fields as JSON (a field that is not a pair of strings: loaders do not produce
- * one, but nothing is lost).
+ * repeat every record's MD5, SHA-1 and SHA-256 in its context, which is most of their size. Better still, a hash
+ * the feed's hash tables hold as a key (`KeyReferences`) is stored as a reference to that key: kind 1 or 2 with a
+ * byte length of 0 (packed hex is never that short), then `varint(reference)`. Head 0 is an empty context; head 1
+ * is followed by the fields as JSON (a field that is not a pair of strings: loaders do not produce one, but
+ * nothing is lost).
  *
  * Decoding reads the whole context as one Latin-1 string and cuts its ASCII values out of it: one call into
  * Buffer's native code per context instead of one per value (which cost most of a decode).
@@ -25,13 +27,23 @@ const MIN_PACKED_HEX = 16;
 
 const textEncoder = new TextEncoder();
 
+/**
+ * Hash values a context can refer to instead of holding them: the keys of the feed's hash tables. `reference`
+ * gives a hex value's reference, making it a key when it is not one yet (the record that has it as its
+ * indicator may come later), or -1 when it cannot be a key; `hex` gives a reference's value in lower case.
+ */
+export interface KeyReferences {
+  reference(hex: string): number;
+  hex(reference: number): string;
+}
+
 export class ContextEncoder {
   /** The last encoding is `bytes[0 .. length)`. */
   bytes = new Uint8Array(256);
   length = 0;
 
   /** Encodes `fields`; `shapeId` interns a list of field names (joined by NUL) and returns its id. */
-  encode(fields: ContextFields, shapeId: (names: string) => number): void {
+  encode(fields: ContextFields, shapeId: (names: string) => number, keys?: KeyReferences): void {
     this.length = 0;
     if (fields.length === 0) return this.varint(EMPTY);
     let names = '';
@@ -41,11 +53,17 @@ export class ContextEncoder {
       names += i === 0 ? field[0] : `\0${field[0]}`;
     }
     this.varint(FIRST_SHAPE + shapeId(names));
-    for (const [, value] of fields) this.value(value);
+    for (const [, value] of fields) this.value(value, keys);
   }
 
-  private value(value: string): void {
+  private value(value: string, keys: KeyReferences | undefined): void {
     const kind = hexKind(value);
+    const reference = kind === TEXT || keys === undefined ? -1 : keys.reference(value);
+    if (reference >= 0) {
+      this.varint(kind);
+      this.varint(reference);
+      return;
+    }
     if (kind === TEXT) {
       const ascii = asciiOnly(value);
       const byteLength = ascii ? value.length : Buffer.byteLength(value, 'utf8');
@@ -95,8 +113,8 @@ function readVarint(data: Buffer): number {
   }
 }
 
-/** Decodes `data[start .. end)`; `namesOf` returns the field names of a shape id. */
-export function decodeContext(data: Buffer, start: number, end: number, namesOf: (shape: number) => readonly string[]): ContextFields {
+/** Decodes `data[start .. end)`; `namesOf` returns the field names of a shape id, `keys` resolves key references. */
+export function decodeContext(data: Buffer, start: number, end: number, namesOf: (shape: number) => readonly string[], keys?: KeyReferences): ContextFields {
   cursor = start;
   const head = readVarint(data);
   if (head === EMPTY) return [];
@@ -113,11 +131,18 @@ export function decodeContext(data: Buffer, start: number, end: number, namesOf:
     let value: string;
     if (kind === ASCII_TEXT) value = text.slice(from - textStart, to - textStart);
     else if (kind === TEXT) value = data.toString('utf8', from, to);
-    else value = kind === UPPER_HEX ? data.toString('hex', from, to).toUpperCase() : data.toString('hex', from, to);
-    fields[i] = [names[i]!, value];
-    cursor = to;
+    else if (to > from) value = data.toString('hex', from, to);
+    else value = referencedKey(data, keys);
+    fields[i] = [names[i]!, kind === UPPER_HEX ? value.toUpperCase() : value];
+    if (to > from) cursor = to;
   }
   return fields;
+}
+
+/** The hash a key reference at the cursor stands for, in lower case (see the top of this file). */
+function referencedKey(data: Buffer, keys: KeyReferences | undefined): string {
+  if (keys === undefined) throw new Error('decodeContext: a key reference, and no keys to resolve it');
+  return keys.hex(readVarint(data));
 }
 
 /** LOWER_HEX or UPPER_HEX for an even run of at least MIN_PACKED_HEX hex digits in one case (digits only: lower), else TEXT. */

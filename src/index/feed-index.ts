@@ -23,6 +23,10 @@ class FeedTables {
   readonly domain = new DomainIndex(this.strings);
   readonly url = new UrlIndex(this.strings);
   readonly hash = new HashIndex(this.strings);
+
+  constructor() {
+    this.strings.keyReferences = this.hash;
+  }
 }
 
 /** An immutable index of one feed; built once, then swapped into a Matcher as a whole. */

@@ -3,6 +3,7 @@
  * case-insensitively by construction. A feed written in upper-case hex is remembered with one flag bit.
  */
 import type { ContextFields, Match } from '../types.js';
+import type { KeyReferences } from './context-codec.js';
 import { FeedStrings, KeyedRecords } from './records.js';
 import { WordTable } from './word-table.js';
 
@@ -79,8 +80,17 @@ class HashTable {
 }
 
 const scratch = new Uint32Array(8);
+const referenceScratch = new Uint32Array(8);
+const hexScratch = Buffer.alloc(32);
+const TYPES: readonly HashType[] = ['md5', 'sha1', 'sha256'];
 
-export class HashIndex {
+/**
+ * The hashes of one feed. It also serves the feed's contexts as their `KeyReferences`: a context's MD5, SHA-1
+ * or SHA-256 (a Kaspersky hash record repeats all three) is kept as a reference to the key, 4 bytes or so
+ * instead of 17 to 33. A referenced hash that no record has as its indicator is a key without records: it
+ * costs what it would have cost in the context, and a lookup of it finds no record.
+ */
+export class HashIndex implements KeyReferences {
   private readonly tables: Record<HashType, HashTable>;
 
   constructor(strings: FeedStrings) {
@@ -103,6 +113,20 @@ export class HashIndex {
     // The key's rendering is the lower-case hex the text was parsed from.
     table.records.add(id, text.toLowerCase(), indicator, category, context);
     return undefined;
+  }
+
+  reference(hex: string): number {
+    const type = hashTypeOfLength(hex.length);
+    if (type === undefined || !parseHex(hex, hex.length, referenceScratch)) return -1;
+    return this.tables[type].keys.intern(referenceScratch) * 3 + TYPES.indexOf(type);
+  }
+
+  hex(reference: number): string {
+    const keys = this.tables[TYPES[reference % 3]!].keys;
+    const id = Math.floor(reference / 3);
+    // Formatted natively from the key's bytes: a context read renders up to three hashes.
+    for (let w = 0; w < keys.width; w++) hexScratch.writeUInt32BE(keys.word(id, w), w * 4);
+    return hexScratch.toString('hex', 0, keys.width * 4);
   }
 
   finish(): void {

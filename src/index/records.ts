@@ -10,7 +10,7 @@
  * a context's field names are stored once per distinct list of names.
  */
 import type { ContextFields, IndicatorType, Match } from '../types.js';
-import { ContextEncoder, decodeContext } from './context-codec.js';
+import { ContextEncoder, type KeyReferences, decodeContext } from './context-codec.js';
 import { StringTable, grow } from './string-table.js';
 
 /** A record's meta: its category id shifted past two flag bits (low, so that the meta column stays narrow). */
@@ -47,6 +47,8 @@ export class FeedStrings {
     return id;
   }
 
+  /** The feed's hash keys, which contexts refer to instead of holding the hashes (set by the feed's tables). */
+  keyReferences: KeyReferences | undefined;
   private lastFields: ContextFields | undefined;
   private lastContext = 0;
   /** Dropped by `compact` (its scratch buffer is as large as the largest context). */
@@ -65,7 +67,7 @@ export class FeedStrings {
     if (fields !== this.lastFields) {
       const encoder = this.encoder;
       if (encoder === undefined) throw new Error('FeedStrings: a context added after compact()');
-      encoder.encode(fields, this.shapeId);
+      encoder.encode(fields, this.shapeId, this.keyReferences);
       this.lastContext = this.contexts.internBytes(encoder.bytes, encoder.length);
       this.lastFields = fields;
     }
@@ -89,7 +91,7 @@ export class FeedStrings {
     const slot = id & (ids.length - 1);
     if (ids[slot] === id) return this.decoded[slot]!;
     const contexts = this.contexts;
-    const fields = decodeContext(contexts.data, contexts.byteStart(id), contexts.byteEnd(id), this.namesOf);
+    const fields = decodeContext(contexts.data, contexts.byteStart(id), contexts.byteEnd(id), this.namesOf, this.keyReferences);
     ids[slot] = id;
     this.decoded[slot] = fields;
     return fields;
@@ -190,7 +192,8 @@ export class KeyedRecords {
       this.originalAt[i] = Math.floor(packed[i]! / 2 ** 32);
       this.originalId[i] = packed[i]! % 2 ** 32;
     }
-    this.start = this.count === keyCount ? undefined : start;
+    // Without `start` only when every key has one record (a key may have none: a hash that contexts refer to).
+    this.start = this.count === keyCount && start.every((first, k) => first === k) ? undefined : start;
     this.meta = NarrowColumn.of(meta);
     this.context = NarrowColumn.of(context);
     this.keyOf = undefined;
