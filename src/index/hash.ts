@@ -88,7 +88,7 @@ const TYPES: readonly HashType[] = ['md5', 'sha1', 'sha256'];
  * The hashes of one feed. It also serves the feed's contexts as their `KeyReferences`: a context's MD5, SHA-1
  * or SHA-256 (a Kaspersky hash record repeats all three) is kept as a reference to the key, 4 bytes or so
  * instead of 17 to 33. A referenced hash that no record has as its indicator is a key without records: it
- * costs what it would have cost in the context, and a lookup of it finds no record.
+ * costs its slot more than it would have in the context, and a lookup of it finds no record.
  */
 export class HashIndex implements KeyReferences {
   private readonly tables: Record<HashType, HashTable>;
