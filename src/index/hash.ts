@@ -61,13 +61,13 @@ export function parseHex(text: string, expectedLength: number, into: Uint32Array
   return codes < 0x80 && (bytes & 0x8000) === 0;
 }
 
-/** Two lower-case hex digits per byte value. */
-const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+/** A key's bytes, formatted natively: a hit with its context read renders up to three hashes. */
+const hexScratch = Buffer.alloc(32);
 
-function formatHex(words: Uint32Array): string {
-  let text = '';
-  for (const word of words) text += HEX_BYTES[word >>> 24]! + HEX_BYTES[(word >>> 16) & 255]! + HEX_BYTES[(word >>> 8) & 255]! + HEX_BYTES[word & 255]!;
-  return text;
+/** Key `id` of a hash table as lower-case hex. */
+function keyHex(keys: WordTable, id: number): string {
+  for (let w = 0; w < keys.width; w++) hexScratch.writeUInt32BE(keys.word(id, w), w * 4);
+  return hexScratch.toString('hex', 0, keys.width * 4);
 }
 
 class HashTable {
@@ -75,13 +75,12 @@ class HashTable {
   readonly records: KeyedRecords;
   constructor(strings: FeedStrings, readonly type: HashType) {
     this.keys = new WordTable(HEX_LENGTH[type] / 8);
-    this.records = new KeyedRecords(strings, (id) => formatHex(this.keys.key(id)));
+    this.records = new KeyedRecords(strings, (id) => keyHex(this.keys, id));
   }
 }
 
 const scratch = new Uint32Array(8);
 const referenceScratch = new Uint32Array(8);
-const hexScratch = Buffer.alloc(32);
 const TYPES: readonly HashType[] = ['md5', 'sha1', 'sha256'];
 
 /**
@@ -122,11 +121,7 @@ export class HashIndex implements KeyReferences {
   }
 
   hex(reference: number): string {
-    const keys = this.tables[TYPES[reference % 3]!].keys;
-    const id = Math.floor(reference / 3);
-    // Formatted natively from the key's bytes: a context read renders up to three hashes.
-    for (let w = 0; w < keys.width; w++) hexScratch.writeUInt32BE(keys.word(id, w), w * 4);
-    return hexScratch.toString('hex', 0, keys.width * 4);
+    return keyHex(this.tables[TYPES[reference % 3]!].keys, Math.floor(reference / 3));
   }
 
   finish(): void {

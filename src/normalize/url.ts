@@ -43,24 +43,19 @@ export function normalizeUrl(raw: string): UrlNormalization {
 
 /**
  * normalizeParsed of a common-shape URL (parseCommonShape's: printable ASCII, no escape before the query) whose
- * steps change nothing but case, a port, a `www.` and the slashes around the path: a host without an empty
- * label or a leading or trailing dot, and no address written otherwise than in dotted decimal; a path that
- * path.Clean leaves alone (no `//`, `.` or `..` segment) and that does not end in `.`; a query without `%`,
- * `+` or `//`. Such URLs are most of what events carry, and this costs a fraction of the general steps (one
- * lower-casing per part, no scans for escapes, runs or non-ASCII text). Undefined for any other URL; the tests
- * check it against the general steps on every vector it applies to.
+ * path and query the steps change only in case and in the slashes around the path: a path that path.Clean leaves
+ * alone (no `//`, `.` or `..` segment) and that does not end in `.`, a query without `%`, `+` or `//`, and a
+ * host that does not normalize to nothing (the host goes through the general host step). Such URLs are most of
+ * what events carry, and this costs a fraction of the general steps (one lower-casing per part, no scans for
+ * escapes, runs or non-ASCII text). Undefined for any other URL; the tests check it against the general steps
+ * on every vector it applies to.
  */
 export function normalizeAsWritten(u: ParsedUrl): string | undefined {
   const { path, rawQuery } = u;
-  // A common-shape host has at most one ':', before a numeric port, which goes.
-  const colon = u.host.indexOf(':');
-  const host = colon < 0 ? u.host : u.host.slice(0, colon);
-  if (host === '' || host.includes('..') || host.charCodeAt(0) === 0x2e || host.charCodeAt(host.length - 1) === 0x2e) return undefined;
   if (UNCLEAN_SEGMENTS.test(path) || path.endsWith('.') || rawQuery.includes('%') || rawQuery.includes('+') || rawQuery.includes('//')) return undefined;
-  let name = host.toLowerCase();
-  if (name.startsWith('www.')) name = name.slice(4);
-  const address = normalizeIPv4(name);
-  if (address !== undefined && address !== name) return undefined;
+  // The general host step (a common-shape host is never IPv6 and never has a '/'): only an empty result differs.
+  const name = normalizeHost(u.host);
+  if (name === undefined || name === '') return undefined;
   // path.Clean drops a trailing '/', the reference a leading one.
   const rest = path.length > 1 && path.endsWith('/') ? path.slice(1, -1) : path.slice(1);
   if (rest === '*') return undefined;
