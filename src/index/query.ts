@@ -43,7 +43,7 @@ export class ParsedQuery {
   }
 
   /** Forgets the hashes and byte text of the previous value. */
-  resetHashes(): void {
+  forgetPrevious(): void {
     this.wholeHash = UNSET;
     this.restHash = UNSET;
     this.hasByteText = false;
@@ -85,7 +85,7 @@ export function parseQuery(type: QueryType, value: string, into: ParsedQuery): P
       const end = hostEnd(normalized.url);
       into.hostIsIp = startsLikeIp(normalized.url) && parseIpQuery(normalized.url.slice(0, end), into.ip);
       into.host.set(into.text, 0, end);
-      into.resetHashes();
+      into.forgetPrevious();
       into.kind = 'url';
       return into;
     }
@@ -94,7 +94,7 @@ export function parseQuery(type: QueryType, value: string, into: ParsedQuery): P
       if (domain === undefined) return into;
       into.text = domain;
       into.host.set(domain, 0, domain.length);
-      into.resetHashes();
+      into.forgetPrevious();
       into.kind = 'domain';
       return into;
     }
