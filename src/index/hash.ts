@@ -86,13 +86,16 @@ const TYPES: readonly HashType[] = ['md5', 'sha1', 'sha256'];
 /**
  * The hashes of one feed. It also serves the feed's contexts as their `KeyReferences`: a context's MD5, SHA-1
  * or SHA-256 (a Kaspersky hash record repeats all three) is kept as a reference to the key, 4 bytes or so
- * instead of 17 to 33. A referenced hash that no record has as its indicator is a key without records: it
- * costs its slot more than it would have in the context, and a lookup of it finds no record.
+ * instead of 17 to 33. A referenced hash that no record has as its indicator is a key without records: a
+ * lookup of it finds no record.
  */
 export class HashIndex implements KeyReferences {
   private readonly tables: Record<HashType, HashTable>;
+  /** Whether `reference` has given a reference, which contexts now hold. */
+  private referenced = false;
+  private finished = false;
 
-  constructor(strings: FeedStrings) {
+  constructor(private readonly strings: FeedStrings) {
     this.tables = { md5: new HashTable(strings, 'md5'), sha1: new HashTable(strings, 'sha1'), sha256: new HashTable(strings, 'sha256') };
   }
 
@@ -117,18 +120,32 @@ export class HashIndex implements KeyReferences {
   reference(hex: string): number {
     const type = hashTypeOfLength(hex.length);
     if (type === undefined || !parseHex(hex, hex.length, referenceScratch)) return -1;
-    return this.tables[type].keys.intern(referenceScratch) * 3 + TYPES.indexOf(type);
+    const keys = this.tables[type].keys;
+    // Once finished, only contexts are encoded again (recodeContexts), with hashes that are keys already.
+    const id = this.finished ? keys.find(referenceScratch) : keys.intern(referenceScratch);
+    if (id < 0) return -1;
+    this.referenced = true;
+    return id * 3 + TYPES.indexOf(type);
   }
 
   hex(reference: number): string {
     return keyHex(this.tables[TYPES[reference % 3]!].keys, Math.floor(reference / 3));
   }
 
+  /** Freezes the tables (new key ids), then has the contexts refer to the keys by their new ids. */
   finish(): void {
-    for (const table of Object.values(this.tables)) {
-      table.keys.compact();
-      table.records.finish(table.keys.size);
-    }
+    const newIds = TYPES.map((type) => {
+      const table = this.tables[type];
+      const newId = table.keys.freeze();
+      table.records.finish(table.keys.size, newId);
+      return newId;
+    });
+    this.finished = true;
+    if (!this.referenced) return;
+    this.strings.recodeContexts({
+      reference: () => -1,
+      hex: (encoded) => this.hex(newIds[encoded % 3]![Math.floor(encoded / 3)]! * 3 + (encoded % 3)),
+    });
   }
 
   /** `text` is the query hash, `words` as parsed by `parseHex`, `key` their `hashWords`. */

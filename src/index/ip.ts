@@ -103,8 +103,7 @@ class AddressTable {
   }
 
   finish(): void {
-    this.keys.compact();
-    this.records.finish(this.keys.size);
+    this.records.finish(this.keys.size, this.keys.freeze());
   }
 
   /** Marks the addresses of every key of an IPv4 table (a network's whole range). */

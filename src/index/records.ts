@@ -32,7 +32,7 @@ export class FeedStrings {
   private readonly categoryIds = new Map<string, number>();
   readonly categories: string[] = [];
   /** Context fields in their binary form (context-codec.ts), interned. */
-  readonly contexts = new StringTable();
+  contexts = new StringTable();
   /** Indicators whose feed spelling differs from the key's canonical rendering. */
   readonly originals = new StringTable();
 
@@ -95,6 +95,26 @@ export class FeedStrings {
     ids[slot] = id;
     this.decoded[slot] = fields;
     return fields;
+  }
+
+  /**
+   * Encodes every context again, after the keys that contexts refer to got new ids: `encoded` resolves the
+   * references as they were encoded, and `keyReferences` gives the new ones. Each context keeps its id.
+   */
+  recodeContexts(encoded: KeyReferences): void {
+    const encoder = this.encoder;
+    if (encoder === undefined) throw new Error('FeedStrings: recodeContexts() after compact()');
+    const before = this.contexts;
+    const after = new StringTable();
+    for (let id = 0; id < before.size; id++) {
+      const fields = decodeContext(before.data, before.byteStart(id), before.byteEnd(id), this.namesOf, encoded);
+      encoder.encode(fields, this.shapeId, this.keyReferences);
+      // Distinct contexts stay distinct (references change one to one), so the ids come out in the same order.
+      after.internBytes(encoder.bytes, encoder.length);
+    }
+    this.contexts = after;
+    this.lastFields = undefined;
+    this.decodedIds = undefined;
   }
 
   /** After the last `context` and `originals.intern`: only reads by id remain, so the interning slots go. */
@@ -171,10 +191,14 @@ export class KeyedRecords {
     this.count++;
   }
 
-  /** Groups the records by key; `keyCount` is the number of keys of the owning table. */
-  finish(keyCount: number): void {
+  /**
+   * Groups the records by key; `keyCount` is the number of keys of the owning table, `newKeyId` (old → new) is
+   * given when its keys got new ids since the records were added (WordTable.freeze).
+   */
+  finish(keyCount: number, newKeyId?: Uint32Array): void {
     const keyOf = this.keyOf;
     if (keyOf === undefined) return;
+    if (newKeyId !== undefined) for (let r = 0; r < this.count; r++) keyOf[r] = newKeyId[keyOf[r]!]!;
     const { start, position } = groupByKey(keyOf, this.count, keyCount);
     const meta = new Uint32Array(this.count);
     const context = new Uint32Array(this.count);

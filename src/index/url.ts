@@ -113,8 +113,10 @@ class AddressEntries {
   }
 
   finish(): void {
-    this.addresses.compact();
-    this.entries = this.entries.slice(0, this.addresses.size);
+    const newId = this.addresses.freeze();
+    const entries = new Uint32Array(this.addresses.size);
+    for (let id = 0; id < entries.length; id++) entries[newId[id]!] = this.entries[id]!;
+    this.entries = entries;
   }
 
   /** Marks every address (of a table of IPv4 addresses). */

@@ -1,19 +1,31 @@
 /**
  * Interning table for fixed-width binary keys (an IPv4 address is 1 word, an MD5 4, a SHA-256 8, an
- * IPv6 address and port 5): every distinct key gets a dense id. Keys sit back to back in one Uint32Array and
- * an open-addressing table finds them, so a key costs its own bytes plus a few bytes of table.
+ * IPv6 address and port 5): every distinct key gets a dense id. Keys sit back to back in one Uint32Array, so a
+ * key costs its own bytes plus, once the table is frozen, about one byte of directory.
  *
- * A slot holds the id and the key's full hash side by side, so a probe reads one cache line and only a slot
- * with an equal hash sends it to the keys: in a table of a hundred thousand keys each of those reads is a cache
- * miss, and most lookups are misses. A one-word key is not even compared: its hash is a bijection.
+ * While building, a slot holds the id and the key's full hash side by side, so a probe reads one cache line and
+ * only a slot with an equal hash sends it to the keys. A one-word key is not even compared: its hash is a
+ * bijection.
+ *
+ * `freeze` (at the end of a load) drops the slots, which took 8 bytes a slot at most 3/4 full (up to 21 bytes a
+ * key beside the key's own 4 for IPv4): the keys are reordered into buckets by the top bits of their hash, 4 to 8
+ * keys a bucket, and a directory gives where each bucket starts (0.5 to 1 byte a key). A lookup reads its
+ * bucket's start in the directory and compares the bucket's keys, which sit side by side.
  */
+import { groupByKey } from './records.js';
 import { finalizeHash, grow } from './string-table.js';
+
+/** A frozen table has the largest power of two of buckets that gives each at least this many keys on average. */
+const KEYS_PER_BUCKET = 4;
 
 export class WordTable {
   private keys: Uint32Array;
   private count = 0;
   /** Slot `s`: `slots[2s]` = id + 1 (0 = empty), `slots[2s + 1]` = the key's hash; a power of two of slots, at most 3/4 full. */
   private slots = new Uint32Array(32);
+  /** After `freeze`: bucket `b` (the keys whose hash >>> bucketShift is b) holds ids bucketStart[b] .. bucketStart[b + 1]. */
+  private bucketStart: Uint32Array | undefined;
+  private bucketShift = 32;
 
   constructor(readonly width: number) {
     this.keys = new Uint32Array(width * 8);
@@ -24,11 +36,12 @@ export class WordTable {
   }
 
   get memoryBytes(): number {
-    return this.keys.byteLength + this.slots.byteLength;
+    return this.keys.byteLength + this.slots.byteLength + (this.bucketStart?.byteLength ?? 0);
   }
 
   /** The id of the key in `words[0 .. width)`, adding it when new. */
   intern(words: Uint32Array): number {
+    if (this.bucketStart !== undefined) throw new Error('WordTable: intern() after freeze()');
     const found = this.find(words);
     if (found >= 0) return found;
     const id = this.count++;
@@ -45,6 +58,17 @@ export class WordTable {
     if (width === 1) return this.findWord(words[0]!);
     if (this.count === 0) return -1;
     hash ??= hashWords(words, 0, width);
+    if (this.bucketStart !== undefined) {
+      const keys = this.keys;
+      const bucket = hash >>> this.bucketShift;
+      for (let id = this.bucketStart[bucket]!, end = this.bucketStart[bucket + 1]!; id < end; id++) {
+        const base = id * width;
+        let w = 0;
+        while (w < width && keys[base + w] === words[w]) w++;
+        if (w === width) return id;
+      }
+      return -1;
+    }
     const slots = this.slots;
     const mask = slots.length - 2;
     for (let at = (hash << 1) & mask; ; at = (at + 2) & mask) {
@@ -62,6 +86,12 @@ export class WordTable {
   findWord(word: number): number {
     if (this.count === 0) return -1;
     const hash = hashWord(word);
+    if (this.bucketStart !== undefined) {
+      const keys = this.keys;
+      const bucket = hash >>> this.bucketShift;
+      for (let id = this.bucketStart[bucket]!, end = this.bucketStart[bucket + 1]!; id < end; id++) if (keys[id] === word) return id;
+      return -1;
+    }
     const slots = this.slots;
     const mask = slots.length - 2;
     for (let at = (hash << 1) & mask; ; at = (at + 2) & mask) {
@@ -81,8 +111,27 @@ export class WordTable {
     return this.keys.subarray(id * this.width, (id + 1) * this.width);
   }
 
-  compact(): void {
-    this.keys = this.keys.slice(0, this.count * this.width);
+  /**
+   * Ends the building: the keys get new ids, bucket by bucket (see the top of this file), and the slots go.
+   * Returns old id → new id, for whatever the caller filed under the old ids.
+   */
+  freeze(): Uint32Array {
+    if (this.bucketStart !== undefined) throw new Error('WordTable: freeze() called twice');
+    const { count, width } = this;
+    let bits = 1; // at least 2 buckets: a shift by 32 would shift nothing
+    while (2 ** (bits + 1) * KEYS_PER_BUCKET <= count) bits++;
+    this.bucketShift = 32 - bits;
+    const bucketOf = new Uint32Array(count);
+    for (let id = 0; id < count; id++) bucketOf[id] = hashWords(this.keys, id * width, width) >>> this.bucketShift;
+    const { start, position: newId } = groupByKey(bucketOf, count, 2 ** bits);
+    const keys = new Uint32Array(count * width);
+    for (let id = 0; id < count; id++) {
+      for (let w = 0; w < width; w++) keys[newId[id]! * width + w] = this.keys[id * width + w]!;
+    }
+    this.keys = keys;
+    this.bucketStart = start;
+    this.slots = new Uint32Array(0);
+    return newId;
   }
 
   private place(id: number): void {
