@@ -5,7 +5,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { StringTable } from '../src/index/string-table.js';
+import { HashFilter, StringTable, hashText } from '../src/index/string-table.js';
 import { dataset } from './support/paths.js';
 
 const listLines = (file: string): string[] =>
@@ -67,5 +67,26 @@ describe('StringTable on real indicators', () => {
     expect([...ids.keys()].filter((text) => table.find(text) >= 0)).toEqual([]);
     expect(table.text(ids.get('пример.испытание')!)).toBe('пример.испытание');
     expect(() => table.intern('new.example')).toThrow(/after compact/);
+  });
+});
+
+describe('HashFilter on the same texts', () => {
+  const noted = texts.slice(0, 40_000);
+  const notedSet = new Set(noted);
+  const absent = texts.slice(40_000).filter((text) => !notedSet.has(text));
+  const filter = new HashFilter();
+  for (const text of noted) filter.add(hashText(text, 0, text.length));
+  filter.finish();
+
+  test('passes every noted text, and every non-ASCII one', () => {
+    expect(noted.filter((text) => !filter.mayHave(hashText(text, 0, text.length)))).toEqual([]);
+    expect(filter.mayHave(hashText('пример.испытание', 0, 16))).toBe(true);
+  });
+
+  test('rules out most other texts (8 bits a text: about one in eight passes)', () => {
+    expect(absent.length).toBeGreaterThan(10_000);
+    const passed = absent.filter((text) => filter.mayHave(hashText(text, 0, text.length))).length;
+    expect(passed / absent.length).toBeLessThan(0.2);
+    expect(filter.memoryBytes).toBeLessThanOrEqual(noted.length * 2);
   });
 });

@@ -4,7 +4,7 @@
  */
 import type { ContextFields, Match } from '../types.js';
 import { FeedStrings, KeyedRecords } from './records.js';
-import { type HostSuffixes, StringTable } from './string-table.js';
+import { HashFilter, type HostSuffixes, StringTable, hashText } from './string-table.js';
 
 /** Lower case, surrounding blanks and one trailing dot removed; undefined when it cannot be a host name. */
 export function normalizeDomain(text: string): string | undefined {
@@ -27,6 +27,8 @@ for (const character of ' \t\n\v\f\r/\\?#@*:[]') NOT_IN_HOST[character.charCodeA
 
 export class DomainIndex {
   private readonly keys = new StringTable();
+  /** The keys' hashes: most names and parent suffixes a query probes are in no feed, and most are ruled out here. */
+  private readonly filter = new HashFilter();
   private readonly records: KeyedRecords;
 
   constructor(strings: FeedStrings) {
@@ -38,18 +40,22 @@ export class DomainIndex {
   }
 
   get memoryBytes(): number {
-    return this.keys.memoryBytes + this.records.memoryBytes;
+    return this.keys.memoryBytes + this.filter.memoryBytes + this.records.memoryBytes;
   }
 
   add(indicator: string, category: string, context: ContextFields): string | undefined {
     const domain = normalizeDomain(indicator);
     if (domain === undefined) return 'not a domain name';
-    this.records.add(this.keys.intern(domain), domain, indicator, category, context);
+    const known = this.keys.size;
+    const id = this.keys.intern(domain);
+    if (id === known) this.filter.add(hashText(domain, 0, domain.length));
+    this.records.add(id, domain, indicator, category, context);
     return undefined;
   }
 
   finish(): void {
     this.keys.compact();
+    this.filter.finish();
     this.records.finish(this.keys.size);
   }
 
@@ -58,6 +64,7 @@ export class DomainIndex {
     if (this.keys.size === 0) return;
     const probes = suffixes ? host.count : 1;
     for (let k = 0; k < probes; k++) {
+      if (!this.filter.mayHave(host.hash[k]!)) continue;
       const id = this.keys.findHashed(text, host.start[k]!, host.end, host.hash[k]!);
       // The key's text is the query's (no decoding from the table).
       if (id >= 0) this.records.emit(id, 'domain', feed, out, text.slice(host.start[k]!, host.end));

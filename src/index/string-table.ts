@@ -206,6 +206,48 @@ export function hashText(text: string, start: number, end: number): number {
 }
 
 /**
+ * A set of table hashes (`hashText`) as bits, 8 bits of set a hash, so about one absent text in eight passes: a
+ * probe that it rules out reads a bit in a set an eighth of the size of the table's slots (which, in a table of
+ * hundreds of thousands, is a cache miss).
+ */
+export class HashFilter {
+  private hashes: Uint32Array | undefined = new Uint32Array(16);
+  private count = 0;
+  private bits = new Uint32Array(0);
+
+  /** Notes the hash of a text (-1, a non-ASCII text, need not be noted: such a query always passes). */
+  add(hash: number): void {
+    if (hash < 0 || this.hashes === undefined) return;
+    if (this.count === this.hashes.length) this.hashes = grow(this.hashes, this.count * 2);
+    this.hashes[this.count++] = hash;
+  }
+
+  finish(): void {
+    if (this.hashes === undefined) return;
+    let words = 2;
+    while (words * 32 < this.count * 8) words *= 2;
+    this.bits = new Uint32Array(words);
+    const mask = words * 32 - 1;
+    for (let i = 0; i < this.count; i++) {
+      const bit = this.hashes[i]! & mask;
+      this.bits[bit >>> 5]! |= 1 << (bit & 31);
+    }
+    this.hashes = undefined;
+  }
+
+  /** False when no text noted has the hash `hash` (-1: not ASCII, maybe). */
+  mayHave(hash: number): boolean {
+    if (hash < 0) return true;
+    const bit = hash & (this.bits.length * 32 - 1);
+    return (this.bits[bit >>> 5]! & (1 << (bit & 31))) !== 0;
+  }
+
+  get memoryBytes(): number {
+    return this.bits.byteLength + (this.hashes?.byteLength ?? 0);
+  }
+}
+
+/**
  * Mixes the high bits of a hash down into the low ones, which pick a slot; invertible (word tables rely on it).
  * FNV-1a needs it: its low bits depend only on the low bits of each step (a multiplication carries upwards only).
  */

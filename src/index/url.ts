@@ -12,7 +12,7 @@ import { MaskIndex, hostEnd } from './mask.js';
 import { IpAddress, formatIp, parseIpQuery } from './ip-address.js';
 import type { Ipv4Blocks } from './ipv4-blocks.js';
 import type { ParsedQuery } from './query.js';
-import { StringTable, grow, hashText } from './string-table.js';
+import { HashFilter, StringTable, grow, hashText } from './string-table.js';
 import { Top16Set } from './ip.js';
 import { WordTable } from './word-table.js';
 
@@ -171,52 +171,11 @@ class IpHosts {
   }
 }
 
-/**
- * The hosts of a feed's exact entries, as a bit set of their table hashes (8 bits of set an entry, so about one
- * other host in eight passes): a URL whose host is not in it skips the exact-table probes, and with them the
- * hashing of the whole URL, which costs more than the probes on the long URLs of real logs.
- */
-class HostFilter {
-  private hashes: Uint32Array | undefined = new Uint32Array(16);
-  private count = 0;
-  private bits = new Uint32Array(0);
-
-  /** Notes the host of a normalized key (a non-ASCII host need not be noted: such a query always passes). */
-  add(key: string): void {
-    const hash = hashText(key, 0, hostEnd(key));
-    if (hash < 0 || this.hashes === undefined) return;
-    if (this.count === this.hashes.length) this.hashes = grow(this.hashes, this.count * 2);
-    this.hashes[this.count++] = hash;
-  }
-
-  finish(): void {
-    if (this.hashes === undefined) return;
-    let words = 2;
-    while (words * 32 < this.count * 8) words *= 2;
-    this.bits = new Uint32Array(words);
-    const mask = words * 32 - 1;
-    for (let i = 0; i < this.count; i++) {
-      const bit = this.hashes[i]! & mask;
-      this.bits[bit >>> 5]! |= 1 << (bit & 31);
-    }
-    this.hashes = undefined;
-  }
-
-  /** False when no exact entry has the host whose `hashText` is `hash` (-1: not ASCII, maybe). */
-  mayHave(hash: number): boolean {
-    if (hash < 0) return true;
-    const bit = hash & (this.bits.length * 32 - 1);
-    return (this.bits[bit >>> 5]! & (1 << (bit & 31))) !== 0;
-  }
-
-  get memoryBytes(): number {
-    return this.bits.byteLength + (this.hashes?.byteLength ?? 0);
-  }
-}
 
 export class UrlIndex {
   private readonly exact: UrlTable;
-  private readonly exactHosts = new HostFilter();
+  /** The hosts of the exact entries: a URL whose host is in none skips the exact probes and the whole-URL hash. */
+  private readonly exactHosts = new HashFilter();
   private readonly masks: MaskIndex;
   private readonly ipHosts = new IpHosts();
 
@@ -240,7 +199,7 @@ export class UrlIndex {
         return entry.reason;
       case 'exact': {
         const id = this.exact.add(entry.key, indicator, category, context);
-        this.exactHosts.add(entry.key);
+        this.exactHosts.add(hashText(entry.key, 0, hostEnd(entry.key)));
         if (/^(\d+\.\d+\.\d+\.\d+|\[[\da-f:.]+\])$/.test(entry.key)) this.ipHosts.add(entry.key, id);
         return undefined;
       }
