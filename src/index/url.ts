@@ -171,7 +171,6 @@ class IpHosts {
   }
 }
 
-
 export class UrlIndex {
   private readonly exact: UrlTable;
   /** The hosts of the exact entries: a URL whose host is in none skips the exact probes and the whole-URL hash. */
