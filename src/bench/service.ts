@@ -4,10 +4,11 @@
  * connection and several, in ReplyBack and output modes; ReplyBack round-trip latency; and, in the same run,
  * the same client against a protocol-only baseline server (same framing and session code, every event
  * answered with a finished event, no extraction or matching). The ratio to the baseline is the figure to
- * compare across machines. Service and baseline run in their own processes (one core each at most).
+ * compare across machines. Service and baseline run in their own processes (one core each at most). Also the
+ * idle service's resident size after loading, with glibc's defaults and with the documented mmap threshold.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -45,8 +46,8 @@ interface Served {
 /** `BENCH_CPU_PROF=<dir>`: the servers write V8 CPU profiles there on exit (compare ratios within one run). */
 const profileArgs = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : [];
 
-async function spawnServer(args: string[]): Promise<Served> {
-  const child = spawn(process.execPath, [...profileArgs, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+async function spawnServer(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Served> {
+  const child = spawn(process.execPath, [...profileArgs, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -56,6 +57,31 @@ async function spawnServer(args: string[]): Promise<Served> {
     const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 50))]);
     if (done) throw new Error(`server did not start: ${err}`);
   }
+}
+
+/** A process's resident size (Linux), or NaN. */
+function residentBytes(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * The service's resident size once idle after its start-up line: sampled every second until it has not dropped
+ * for 5 s (the service collects its load garbage within seconds, src/service/garbage.ts), at most 30 s.
+ */
+async function settledResidentBytes(pid: number): Promise<{ atStart: number; settled: number }> {
+  const atStart = residentBytes(pid);
+  let lowest = atStart;
+  for (let waited = 0, unchanged = 0; waited < 30_000 && unchanged < 5; waited += 1000) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = residentBytes(pid);
+    unchanged = now < lowest ? 0 : unchanged + 1;
+    lowest = Math.min(lowest, now);
+  }
+  return { atStart, settled: lowest };
 }
 
 async function stop(served: Served): Promise<void> {
@@ -87,6 +113,16 @@ export async function runServiceBench(args: string[]): Promise<void> {
       path.join(bundleDir, 'feedtrace.js'), 'serve', '--listen', '127.0.0.1:0', '--output', `127.0.0.1:${rport}`,
       '--spool', path.join(work, 'spool'), ...feeds.flatMap((f) => ['--feed', f]),
     ]);
+    // Resident size of the idle service after loading, as started by hand and as the documented systemd unit starts it.
+    const feedBytes = feeds.reduce((n, f) => n + statSync(f.slice(f.indexOf(':') + 1)).size, 0);
+    const memory = [{ label: "glibc's defaults", ...(await settledResidentBytes(service.child.pid!)) }];
+    process.stderr.write('the same with MALLOC_MMAP_THRESHOLD_=131072 (memory only) …\n');
+    const fixedThreshold = await spawnServer([path.join(bundleDir, 'feedtrace.js'), 'serve', '--listen', '127.0.0.1:0', '--reply-only', ...feeds.flatMap((f) => ['--feed', f])], {
+      ...process.env,
+      MALLOC_MMAP_THRESHOLD_: '131072',
+    });
+    memory.push({ label: '`MALLOC_MMAP_THRESHOLD_=131072`', ...(await settledResidentBytes(fixedThreshold.child.pid!)) });
+    await stop(fixedThreshold);
     const baseline = await spawnServer([fileURLToPath(import.meta.url), '--child', 'service', 'baseline']);
     // The same service with no feeds: protocol + extraction + finished events, no lookups — splits the cost.
     const noFeeds = await spawnServer([path.join(bundleDir, 'feedtrace.js'), 'serve', '--listen', '127.0.0.1:0', '--reply-only']);
@@ -141,7 +177,10 @@ export async function runServiceBench(args: string[]): Promise<void> {
     process.stdout.write(`detections per pass: ${detections.toLocaleString('en-US')}\n\n`);
     process.stdout.write('| ReplyBack round trip, one event at a time | p50 ms | p99 ms |\n|---|---|---|\n');
     process.stdout.write(`| service | ${latency.p50.toFixed(3)} | ${latency.p99.toFixed(3)} |\n`);
-    process.stdout.write(`| baseline | ${baseLatency.p50.toFixed(3)} | ${baseLatency.p99.toFixed(3)} |\n`);
+    process.stdout.write(`| baseline | ${baseLatency.p50.toFixed(3)} | ${baseLatency.p99.toFixed(3)} |\n\n`);
+    const mib = (n: number): string => (n / 2 ** 20).toFixed(1);
+    process.stdout.write(`| idle service after loading (${mib(feedBytes)} MiB of feed files) | RSS at the start-up line | RSS settled | settled ÷ feed files |\n|---|---|---|---|\n`);
+    for (const m of memory) process.stdout.write(`| ${m.label} | ${mib(m.atStart)} MiB | ${mib(m.settled)} MiB | ${(m.settled / feedBytes).toFixed(2)}× |\n`);
     await stop(service);
     await stop(baseline);
     await stop(noFeeds);

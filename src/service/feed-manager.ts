@@ -10,6 +10,7 @@ import { loadFeedIndex } from '../index/load.js';
 import type { Matcher } from '../index/matcher.js';
 import type { Alerts, FeedStatus } from './alerts.js';
 import type { ServiceFeed } from './config.js';
+import { type HeapSettling, settleHeap } from './garbage.js';
 
 export interface FeedManagerOptions {
   /** Re-read every feed this often even when its file did not change (0 = only on change). */
@@ -38,6 +39,9 @@ interface Entry {
 
 export class FeedManager {
   private entries = new Map<string, Entry>();
+  /** Loads running now: when the last one ends, their garbage is collected (see garbage.ts). */
+  private loadsRunning = 0;
+  private settling: HeapSettling | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -133,6 +137,8 @@ export class FeedManager {
 
   close(): void {
     this.closed = true;
+    this.settling?.stop();
+    this.settling = null;
     for (const e of this.entries.values()) this.stopWatching(e);
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     if (this.pollTimer) clearInterval(this.pollTimer);
@@ -168,8 +174,12 @@ export class FeedManager {
         }
       } while (entry.again && !this.closed);
     };
+    this.loadsRunning++;
+    this.settling?.stop();
+    this.settling = null;
     entry.loading = run().finally(() => {
       entry.loading = null;
+      if (--this.loadsRunning === 0 && !this.closed) this.settling = settleHeap();
     });
     return entry.loading;
   }

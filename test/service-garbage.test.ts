@@ -1,0 +1,47 @@
+/**
+ * The collections the service runs after feed loads (src/service/garbage.ts). An idle service allocates nothing,
+ * so without them a load's garbage and the young generation it grew stay resident; with them the real service,
+ * loading real feeds, gives tens of MiB back within seconds of its start-up line.
+ */
+import { readFileSync } from 'node:fs';
+import { spawnService } from '../src/demo/service-process.js';
+import { collectGarbage, settleHeap } from '../src/service/garbage.js';
+import { dataset } from './support/paths.js';
+
+const MiB = 2 ** 20;
+const residentBytes = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('V8 lets the service ask for a full collection', () => {
+  expect(collectGarbage()).toBe(true);
+});
+
+test('a settling stopped before its first collection reports that it did not settle', async () => {
+  const settling = settleHeap(60_000, 1);
+  settling.stop();
+  await expect(settling.done).resolves.toBe(false);
+});
+
+test('the idle service gives its load garbage back after loading real feeds', async () => {
+  const service = await spawnService({
+    args: [
+      '--listen', '127.0.0.1:0', '--reply-only',
+      '--feed', `urlhaus:${dataset('urlhaus-filter', '2021-06-06', 'urlhaus-filter-online.txt')}`,
+      '--feed', `ipsum:${dataset('ipsum', 'ipsum.txt')}`,
+      '--feed', `maltrail:${dataset('maltrail-trails', 'trails', 'static')}`,
+    ],
+  });
+  try {
+    const pid = service.child.pid!;
+    const atStart = residentBytes(pid);
+    // Measured: 141-149 MiB at the start-up line, 115-116 MiB from 6 s on (settleHeap collects every 2 s).
+    let lowest = atStart;
+    for (let waited = 0; waited < 20_000 && lowest > atStart - 15 * MiB; waited += 1000) {
+      await sleep(1000);
+      lowest = Math.min(lowest, residentBytes(pid));
+    }
+    expect((atStart - lowest) / MiB).toBeGreaterThan(15);
+  } finally {
+    await service.stop();
+  }
+}, 120_000);
