@@ -3,13 +3,12 @@
  * so without them a load's garbage and the young generation it grew stay resident; with them the real service,
  * loading real feeds, gives tens of MiB back within seconds of its start-up line.
  */
-import { readFileSync } from 'node:fs';
 import { spawnService } from '../src/demo/service-process.js';
 import { collectGarbage, settleHeap } from '../src/service/garbage.js';
+import { memoryOf } from './reliability-support.js';
 import { dataset } from './support/paths.js';
 
 const MiB = 2 ** 20;
-const residentBytes = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('V8 lets the service ask for a full collection', () => {
@@ -33,12 +32,12 @@ test('the idle service gives its load garbage back after loading real feeds', as
   });
   try {
     const pid = service.child.pid!;
-    const atStart = residentBytes(pid);
+    const atStart = memoryOf(pid).rss;
     // Measured: 137.6-145.9 MiB at the start-up line, 112.6-113.8 MiB from 6 s on (settleHeap collects every 2 s).
     let lowest = atStart;
     for (let waited = 0; waited < 20_000 && lowest > atStart - 15 * MiB; waited += 1000) {
       await sleep(1000);
-      lowest = Math.min(lowest, residentBytes(pid));
+      lowest = Math.min(lowest, memoryOf(pid).rss);
     }
     expect((atStart - lowest) / MiB).toBeGreaterThan(15);
   } finally {

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultFeedName, loadFeed, parseFeedArg } from '../feeds/load.js';
 import { loadFeedIndex } from '../index/load.js';
 import { FeedIndexBuilder, Matcher } from '../index/matcher.js';
+import { heapSettled } from '../service/garbage.js';
 import type { Match, QueryType } from '../types.js';
 import { type NaiveFeed, NaiveMatcher } from './engine-naive.js';
 import { type QueryClass, type Scenario, writeSyntheticFeeds } from './engine-synthetic.js';
@@ -149,8 +150,7 @@ async function settleIdle(): Promise<void> {
   const started = performance.now();
   for (;;) {
     await settle();
-    const { heapTotal, heapUsed } = process.memoryUsage();
-    if (heapTotal <= heapUsed * 1.25 + 4 * 2 ** 20 || performance.now() - started > 20_000) return;
+    if (heapSettled() || performance.now() - started > 20_000) return;
     await new Promise((resolve) => setTimeout(resolve, 800));
   }
 }

@@ -18,6 +18,7 @@ import { LineFramer } from '../service/framing.js';
 import { SessionHead } from '../service/session.js';
 import { writeSyntheticFeeds } from './engine-synthetic.js';
 import { DetectionReceiver, outputThroughput, replyBackLatency, replyBackThroughput } from './service-client.js';
+import { residentBytes } from './soak.js';
 
 const datasets = process.env['FEEDTRACE_DATASETS'] ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'datasets');
 const ds = (...p: string[]): string => path.join(datasets, ...p);
@@ -56,15 +57,6 @@ async function spawnServer(args: string[], env: NodeJS.ProcessEnv = process.env)
     if (m) return { child, port: Number(m[2]), startup: m[0] };
     const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 50))]);
     if (done) throw new Error(`server did not start: ${err}`);
-  }
-}
-
-/** A process's resident size (Linux), or NaN. */
-function residentBytes(pid: number): number {
-  try {
-    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
-  } catch {
-    return Number.NaN;
   }
 }
 

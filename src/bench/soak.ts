@@ -58,10 +58,13 @@ export function soakConfigXml(): string {
     .replace(/<StatisticsInterval>\d+</, '<StatisticsInterval>5<');
 }
 
+/** A process's resident size in bytes (Linux /proc). */
+export function residentBytes(pid: number): number {
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+}
+
 function procSample(pid: number): { rss: number; fds: number } {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rss = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)![1]) * 1024;
-  return { rss, fds: fs.readdirSync(`/proc/${pid}/fd`).length };
+  return { rss: residentBytes(pid), fds: fs.readdirSync(`/proc/${pid}/fd`).length };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

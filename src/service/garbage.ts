@@ -27,7 +27,7 @@ export function collectGarbage(): boolean {
   return fullCollection !== null;
 }
 
-/** Whether the heap is near its live size (the bench's criterion too: at most a quarter and 4 MiB above it). */
+/** Whether the heap is near its live size: at most a quarter and 4 MiB above it (the engine bench waits for it too). */
 export function heapSettled(): boolean {
   const { heapTotal, heapUsed } = process.memoryUsage();
   return heapTotal <= heapUsed * 1.25 + 4 * 2 ** 20;
