@@ -83,7 +83,7 @@ describe('EventExtractor gives exactly the reference extraction', () => {
   /** Text where hex words, addresses, their neighbours and near-misses meet (fast-check favours the first pieces). */
   const pieces = [
     ' ', 'd41d8cd98f00b204e9800998ecf8427e', 'ip=10.1.2.3', '2001:db8::1', 'md5:d41d8cd98f00b204e9800998ecf8427e', '-', '10.1.2.3',
-    '1.2.3.4:80', '1:2:3:4:5:6:7:8', '::', '::ffff:', 'fe80::1', '1.2.3', '255.255.255.2555', 'ff:ff:', '1', ':1', '1.',
+    '1.2.3.4:80', '1:2:3:4:5:6:7:8', '2001:0db8:85a3:0000:0000:8a2e:0370:7334', 'abcd:', '::', '::ffff:', 'fe80::1', '1.2.3', '255.255.255.2555', 'ff:ff:', '1', ':1', '1.',
     'da39a3ee5e6b4b0d3255bfef95601890afd80709', 'IMPHASH=', '0123456789abcdef', 'hxxp', '[.]', 'DROP ME', '\\=', 'url\\=',
     'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'http://a.example/x', 'ip=', 'md5:', 'MD5=', 'SHA256=', 'DROP',
     'a', 'F', '0', '9', 'g', 'Z', '_', '.', ':', '=', '"', '/', '\\', 'é', '\u{1F600}',
