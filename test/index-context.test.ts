@@ -55,6 +55,8 @@ describe('record contexts through the index', () => {
       [],
       [['MD5', 'D41D8CD98F00B204E9800998ECF8427E'], ['SHA256', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']],
       [['mixed', 'D41d8cd98f00b204e9800998ecf8427e'], ['digits', '1234567890123456'], ['odd', 'abcdef0123456789a'], ['short', 'ABCDEF01']],
+      // Packed hex longer than a SHA-256 (SHA-384, SHA-512): formatted another way than shorter values.
+      [['SHA384', '38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b'], ['SHA512', 'CF83E1357EEFB8BDF1542850D66D8007D620E4050B5715DC83F4A921D36CE9CE47D0D13C5D85F2B0FF8318D2877EEC2F63B931BD47417A81A538327AF927DA3E']],
       [['nul', 'a\0b'], ['empty', ''], ['utf8', 'Zoë → 東京 🙂'], ['long', 'x'.repeat(5000)]],
       // ASCII values after non-ASCII ones, after a multi-byte length and after packed hex (cut from one string).
       [['utf8', 'Zoë'], ['ascii', 'plain'], ['long', 'y'.repeat(300)], ['hex', 'D41D8CD98F00B204E9800998ECF8427E'], ['after', 'tail']],

@@ -14,6 +14,7 @@
  * Buffer's native code per context instead of one per value (which cost most of a decode).
  */
 import type { ContextFields } from '../types.js';
+import { bytesHex } from './hash.js';
 
 const EMPTY = 0;
 const AS_JSON = 1;
@@ -30,11 +31,11 @@ const textEncoder = new TextEncoder();
 /**
  * Hash values a context can refer to instead of holding them: the keys of the feed's hash tables. `reference`
  * gives a hex value's reference, making it a key when it is not one yet (the record that has it as its
- * indicator may come later), or -1 when it cannot be a key; `hex` gives a reference's value in lower case.
+ * indicator may come later), or -1 when it cannot be a key; `hex` gives a reference's value in the case asked for.
  */
 export interface KeyReferences {
   reference(hex: string): number;
-  hex(reference: number): string;
+  hex(reference: number, upperCase: boolean): string;
 }
 
 export class ContextEncoder {
@@ -105,10 +106,12 @@ export class ContextEncoder {
 let cursor = 0;
 
 function readVarint(data: Buffer): number {
-  let value = 0;
-  for (let shift = 0; ; shift += 7) {
-    const byte = data[cursor++]!;
-    value += (byte & 0x7f) * 2 ** shift;
+  let byte = data[cursor++]!;
+  if (byte < 0x80) return byte; // most are: field headers of values under 32 bytes, shape ids, small references
+  let value = byte & 0x7f;
+  for (let scale = 0x80; ; scale *= 0x80) {
+    byte = data[cursor++]!;
+    value += (byte & 0x7f) * scale;
     if (byte < 0x80) return value;
   }
 }
@@ -131,18 +134,18 @@ export function decodeContext(data: Buffer, start: number, end: number, namesOf:
     let value: string;
     if (kind === ASCII_TEXT) value = text.slice(from - textStart, to - textStart);
     else if (kind === TEXT) value = data.toString('utf8', from, to);
-    else if (to > from) value = data.toString('hex', from, to);
-    else value = referencedKey(data, keys);
-    fields[i] = [names[i]!, kind === UPPER_HEX ? value.toUpperCase() : value];
+    else if (to > from) value = bytesHex(data, from, to, kind === UPPER_HEX);
+    else value = referencedKey(data, kind === UPPER_HEX, keys);
+    fields[i] = [names[i]!, value];
     if (to > from) cursor = to;
   }
   return fields;
 }
 
-/** The hash a key reference at the cursor stands for, in lower case (see the top of this file). */
-function referencedKey(data: Buffer, keys: KeyReferences | undefined): string {
+/** The hash a key reference at the cursor stands for (see the top of this file). */
+function referencedKey(data: Buffer, upperCase: boolean, keys: KeyReferences | undefined): string {
   if (keys === undefined) throw new Error('decodeContext: a key reference, and no keys to resolve it');
-  return keys.hex(readVarint(data));
+  return keys.hex(readVarint(data), upperCase);
 }
 
 /** LOWER_HEX or UPPER_HEX for an even run of at least MIN_PACKED_HEX hex digits in one case (digits only: lower), else TEXT. */
