@@ -8,6 +8,7 @@ import path from 'node:path';
 import { FeedLoadError } from '../src/feeds/load.js';
 import { loadFeedIndex } from '../src/index/load.js';
 import { Matcher } from '../src/index/matcher.js';
+import { ParsedQuery, parseQuery, queryKindOf } from '../src/index/query.js';
 import { dataset } from './support/paths.js';
 
 describe('loadFeedIndex', () => {
@@ -48,6 +49,13 @@ describe('loadFeedIndex', () => {
     const missing = path.join(scratch, 'missing.txt');
     await expect(loadFeedIndex({ path: missing, format: 'ipsum' })).rejects.toThrow(FeedLoadError);
     await expect(loadFeedIndex({ path: missing, format: 'ipsum' })).rejects.toThrow(missing);
+  });
+
+  test('a query is parsed as the kind known from its type (the Matcher skips kinds no feed answers before parsing)', () => {
+    const values = { url: 'http://evil.example/x', domain: 'evil.example', ip: '1.2.3.4:80', md5: 'd41d8cd98f00b204e9800998ecf8427e', sha1: 'da39a3ee5e6b4b0d3255bfef95601890afd80709', sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', hash: 'D41D8CD98F00B204E9800998ECF8427E' };
+    for (const [type, value] of Object.entries(values)) expect([type, parseQuery(type as never, value, new ParsedQuery()).kind]).toEqual([type, queryKindOf(type)]);
+    expect(queryKindOf('email')).toBeUndefined();
+    expect(queryKindOf('toString')).toBeUndefined();
   });
 
   test('the Matcher ignores query types it does not know instead of throwing', () => {

@@ -10,7 +10,7 @@
 import type { Match, QueryType } from '../types.js';
 import { FeedIndex, FeedIndexBuilder, type FeedIndexOptions } from './feed-index.js';
 import { Ipv4Blocks } from './ipv4-blocks.js';
-import { ParsedQuery, type QueryKind, parseQuery } from './query.js';
+import { ParsedQuery, type QueryKind, parseQuery, queryKindOf } from './query.js';
 
 export { FeedIndex, FeedIndexBuilder, type FeedIndexOptions };
 
@@ -61,6 +61,9 @@ export class Matcher {
 
   /** url: a raw URL (normalized here); ip: IPv4/IPv6 with optional port (`1.2.3.4:80`, `[::1]:80`); hash types by name or 'hash'. */
   match(type: QueryType, value: string): Match[] {
+    // No feed of that kind: nothing to parse for (a URL is not normalized when no feed answers URLs).
+    const kind = queryKindOf(type);
+    if (kind === undefined || this.feedsFor[kind].length === 0) return [];
     const query = parseQuery(type, value, this.query);
     if (query.kind === 'none') return [];
     if (query.kind === 'ip' && query.ip.version === 4 && !this.ipv4Blocks?.has(query.ip.words[0]!)) return [];

@@ -73,6 +73,21 @@ export class ParsedQuery {
   hashKey = 0;
 }
 
+const KIND_OF_TYPE = new Map<string, QueryKind>([
+  ['url', 'url'],
+  ['domain', 'domain'],
+  ['ip', 'ip'],
+  ['hash', 'hash'],
+  ['md5', 'hash'],
+  ['sha1', 'hash'],
+  ['sha256', 'hash'],
+]);
+
+/** The kind a query of `type` is looked up as once parsed (`parseQuery`), known before parsing; undefined for no type. */
+export function queryKindOf(type: string): QueryKind | undefined {
+  return KIND_OF_TYPE.get(type);
+}
+
 /** Fills `into` from a query; `kind` is 'none' when the value cannot be of that type. */
 export function parseQuery(type: QueryType, value: string, into: ParsedQuery): ParsedQuery {
   into.kind = 'none';
