@@ -73,19 +73,21 @@ export class ParsedQuery {
   hashKey = 0;
 }
 
-const KIND_OF_TYPE = new Map<string, QueryKind>([
-  ['url', 'url'],
-  ['domain', 'domain'],
-  ['ip', 'ip'],
-  ['hash', 'hash'],
-  ['md5', 'hash'],
-  ['sha1', 'hash'],
-  ['sha256', 'hash'],
-]);
-
 /** The kind a query of `type` is looked up as once parsed (`parseQuery`), known before parsing; undefined for no type. */
 export function queryKindOf(type: string): QueryKind | undefined {
-  return KIND_OF_TYPE.get(type);
+  switch (type) {
+    case 'ip':
+    case 'url':
+    case 'domain':
+      return type;
+    case 'hash':
+    case 'md5':
+    case 'sha1':
+    case 'sha256':
+      return 'hash';
+    default:
+      return undefined;
+  }
 }
 
 /** Fills `into` from a query; `kind` is 'none' when the value cannot be of that type. */
