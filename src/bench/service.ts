@@ -13,6 +13,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseFeedArg } from '../feeds/load.js';
 import { formatDate } from '../service/format.js';
 import { LineFramer } from '../service/framing.js';
 import { SessionHead } from '../service/session.js';
@@ -98,26 +99,22 @@ export async function runServiceBench(args: string[]): Promise<void> {
   try {
     process.stderr.write(`writing synthetic feeds (scale ${scale}) …\n`);
     const synthetic = await writeSyntheticFeeds(path.join(work, 'synthetic'), scale);
-    const feeds = [...synthetic.feeds, ...REAL_FEEDS.filter((f) => existsSync(f.slice(f.indexOf(':') + 1)))];
+    const feeds = [...synthetic.feeds, ...REAL_FEEDS.filter((f) => existsSync(parseFeedArg(f).path))];
+    const feedArgs = feeds.flatMap((f) => ['--feed', f]);
+    const serve = (...rest: string[]): string[] => [path.join(bundleDir, 'feedtrace.js'), 'serve', '--listen', '127.0.0.1:0', ...rest];
     const rport = await receiver.start();
     process.stderr.write('starting feedtrace serve (loading feeds) …\n');
-    const service = await spawnServer([
-      path.join(bundleDir, 'feedtrace.js'), 'serve', '--listen', '127.0.0.1:0', '--output', `127.0.0.1:${rport}`,
-      '--spool', path.join(work, 'spool'), ...feeds.flatMap((f) => ['--feed', f]),
-    ]);
+    const service = await spawnServer(serve('--output', `127.0.0.1:${rport}`, '--spool', path.join(work, 'spool'), ...feedArgs));
     // Resident size of the idle service after loading, as started by hand and as the documented systemd unit starts it.
-    const feedBytes = feeds.reduce((n, f) => n + statSync(f.slice(f.indexOf(':') + 1)).size, 0);
+    const feedBytes = feeds.reduce((n, f) => n + statSync(parseFeedArg(f).path).size, 0);
     const memory = [{ label: "glibc's defaults", ...(await settledResidentBytes(service.child.pid!)) }];
     process.stderr.write('the same with MALLOC_MMAP_THRESHOLD_=131072 (memory only) …\n');
-    const fixedThreshold = await spawnServer([path.join(bundleDir, 'feedtrace.js'), 'serve', '--listen', '127.0.0.1:0', '--reply-only', ...feeds.flatMap((f) => ['--feed', f])], {
-      ...process.env,
-      MALLOC_MMAP_THRESHOLD_: '131072',
-    });
+    const fixedThreshold = await spawnServer(serve('--reply-only', ...feedArgs), { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072' });
     memory.push({ label: '`MALLOC_MMAP_THRESHOLD_=131072`', ...(await settledResidentBytes(fixedThreshold.child.pid!)) });
     await stop(fixedThreshold);
     const baseline = await spawnServer([fileURLToPath(import.meta.url), '--child', 'service', 'baseline']);
     // The same service with no feeds: protocol + extraction + finished events, no lookups — splits the cost.
-    const noFeeds = await spawnServer([path.join(bundleDir, 'feedtrace.js'), 'serve', '--listen', '127.0.0.1:0', '--reply-only']);
+    const noFeeds = await spawnServer(serve('--reply-only'));
     const records = [...service.startup.matchAll(/ (\d+)(?=,|;)/g)].reduce((n, m) => n + Number(m[1]), 0);
     process.stdout.write(`\n${service.startup.replace(/^.*?listening/, 'service listening')}\n\n`);
     process.stdout.write(`${records.toLocaleString('en-US')} indicators loaded; ${total.toLocaleString('en-US')} events (${(bytes / 1e6).toFixed(1)} MB) cycled from ${logs.map((f) => path.basename(f)).join(', ')}\n\n`);

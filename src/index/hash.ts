@@ -132,7 +132,6 @@ export class HashIndex implements KeyReferences {
   private readonly byReferenceType: readonly HashTable[];
   /** Whether `reference` has given a reference, which contexts now hold. */
   private referenced = false;
-  private finished = false;
 
   constructor(private readonly strings: FeedStrings) {
     this.tables = { md5: new HashTable(strings, 'md5'), sha1: new HashTable(strings, 'sha1'), sha256: new HashTable(strings, 'sha256') };
@@ -161,14 +160,14 @@ export class HashIndex implements KeyReferences {
     const type = hashTypeOfLength(hex.length);
     if (type === undefined || !parseHex(hex, hex.length, referenceScratch)) return -1;
     const keys = this.tables[type].keys;
-    // Once finished, only contexts are encoded again (recodeContexts), with hashes that are keys already.
-    const id = this.finished ? keys.find(referenceScratch) : keys.intern(referenceScratch);
+    // Once frozen, only contexts are encoded again (recodeContexts), with hashes that are keys already.
+    const id = keys.frozen ? keys.find(referenceScratch) : keys.intern(referenceScratch);
     if (id < 0) return -1;
     this.referenced = true;
     return id * 3 + TYPES.indexOf(type);
   }
 
-  hex(reference: number, upperCase = false): string {
+  hex(reference: number, upperCase: boolean): string {
     return keyHex(this.byReferenceType[reference % 3]!.keys, Math.floor(reference / 3), upperCase);
   }
 
@@ -180,7 +179,6 @@ export class HashIndex implements KeyReferences {
       table.records.finish(table.keys.size, newId);
       return newId;
     });
-    this.finished = true;
     if (!this.referenced) return;
     this.strings.recodeContexts({
       reference: () => -1,

@@ -63,14 +63,15 @@ export class Matcher {
   match(type: QueryType, value: string): Match[] {
     // No feed of that kind: nothing to parse for (a URL is not normalized when no feed answers URLs).
     const kind = queryKindOf(type);
-    if (kind === undefined || this.feedsFor[kind].length === 0) return [];
+    const feeds = kind === undefined ? [] : this.feedsFor[kind];
+    if (feeds.length === 0) return [];
     const query = parseQuery(type, value, this.query);
     if (query.kind === 'none') return [];
     if (query.kind === 'ip' && query.ip.version === 4 && !this.ipv4Blocks?.has(query.ip.words[0]!)) return [];
     const detections: Match[] = [];
     let blocked: Match[] | undefined;
     let allowed: Match[] | undefined;
-    for (const feed of this.feedsFor[query.kind]) {
+    for (const feed of feeds) {
       switch (feed.options.role) {
         case 'feed':
           feed.collect(query, detections);

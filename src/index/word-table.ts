@@ -39,6 +39,11 @@ export class WordTable {
     return this.keys.byteLength + this.slots.byteLength + (this.bucketStart?.byteLength ?? 0);
   }
 
+  /** Whether `freeze` has ended the building (only `find` from then on). */
+  get frozen(): boolean {
+    return this.bucketStart !== undefined;
+  }
+
   /** The id of the key in `words[0 .. width)`, adding it when new. */
   intern(words: Uint32Array): number {
     if (this.bucketStart !== undefined) throw new Error('WordTable: intern() after freeze()');

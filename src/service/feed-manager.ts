@@ -135,10 +135,15 @@ export class FeedManager {
     return this.load(entry, false);
   }
 
-  close(): void {
-    this.closed = true;
+  /** Stops the garbage collections of the last batch of loads, if they still run. */
+  private stopSettling(): void {
     this.settling?.stop();
     this.settling = null;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.stopSettling();
     for (const e of this.entries.values()) this.stopWatching(e);
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     if (this.pollTimer) clearInterval(this.pollTimer);
@@ -175,8 +180,7 @@ export class FeedManager {
       } while (entry.again && !this.closed);
     };
     this.loadsRunning++;
-    this.settling?.stop();
-    this.settling = null;
+    this.stopSettling();
     entry.loading = run().finally(() => {
       entry.loading = null;
       if (--this.loadsRunning === 0 && !this.closed) this.settling = settleHeap();
