@@ -7,7 +7,7 @@
  * path and query percent-decoded once. Inputs the reference rejects give `{ ok: false, reason }`.
  */
 import { escapedPath, goParseUrl, GoUrlError, pathUnescape, queryUnescape, type GoUrl } from './go-net-url.js';
-import { collapseValid, fromByteString, goToLower, toByteString } from './go-text.js';
+import { collapseValid, fromByteString, goToLower, isAscii, toByteString } from './go-text.js';
 import { IANA_SCHEMES, LONGEST_SCHEME } from './iana-schemes.js';
 import { normalizeIPv4, normalizeIPv6 } from './ip.js';
 import { parseCommonShape } from './url-fast-path.js';
@@ -43,16 +43,20 @@ export function normalizeUrl(raw: string): UrlNormalization {
 
 /**
  * normalizeParsed of a common-shape URL (parseCommonShape's: printable ASCII, no escape before the query) whose
- * path and query the steps change only in case and in the slashes around the path: a path that path.Clean leaves
- * alone (no `//`, `.` or `..` segment) and that does not end in `.`, a query without `%`, `+` or `//`, and a
- * host that does not normalize to nothing (the host goes through the general host step). Such URLs are most of
- * what events carry, and this costs a fraction of the general steps (one lower-casing per part, no scans for
- * escapes, runs or non-ASCII text). Undefined for any other URL; the tests check it against the general steps
- * on every vector it applies to.
+ * path and query the steps change only in case and in the slashes around the path, once the query is decoded:
+ * a path that path.Clean leaves alone (no `//`, `.` or `..` segment) and that does not end in `.`, a query that
+ * decodes (decodeQuery) to ASCII without `//`, and a host that does not normalize to nothing (the host goes
+ * through the general host step). Such URLs are most of what events carry, and this costs a fraction of the
+ * general steps (one lower-casing per part, no scans for runs or non-ASCII text). Undefined for any other URL;
+ * the tests check it against the general steps on every vector it applies to.
  */
 export function normalizeAsWritten(u: ParsedUrl): string | undefined {
   const { path, rawQuery } = u;
-  if (UNCLEAN_SEGMENTS.test(path) || path.endsWith('.') || rawQuery.includes('%') || rawQuery.includes('+') || rawQuery.includes('//')) return undefined;
+  if (UNCLEAN_SEGMENTS.test(path) || path.endsWith('.')) return undefined;
+  // Decoded ASCII needs neither the UTF-8 repairs of goToLower nor, without '//', collapsing. A common-shape
+  // query is ASCII as written; %-escapes (a quarter of URLhaus's queries) may decode to any byte.
+  const decoded = decodeQuery(rawQuery);
+  if (decoded.includes('//') || (decoded !== rawQuery && !isAscii(decoded))) return undefined;
   // The general host step (a common-shape host is never IPv6 and never has a '/'): only an empty result differs.
   const name = normalizeHost(u.host);
   if (name === undefined || name === '') return undefined;
@@ -61,7 +65,7 @@ export function normalizeAsWritten(u: ParsedUrl): string | undefined {
   if (rest === '*') return undefined;
   let out = rest === '' ? name : `${name}/${rest.toLowerCase()}`;
   if ((rawQuery !== '' || u.prepared.endsWith('?')) && path.endsWith('/')) out += '/';
-  const query = rawQuery.toLowerCase();
+  const query = decoded.toLowerCase();
   if (query !== '') out += '?' + query;
   else if (u.forceQuery) out += '?';
   if (out.endsWith('/?') && query.length < 2) out = out.slice(0, -2);
@@ -194,17 +198,19 @@ export function normalizePath(raw: string): string | undefined {
   return p === '*' ? '' : p;
 }
 
-/** Query: '+' protected as %2B, %00 removed, decoded once when that succeeds, '/' runs collapsed, lower-cased. */
+/** Query: decoded (decodeQuery), '/' runs collapsed, lower-cased. */
 export function normalizeQuery(raw: string): string {
   if (raw === '') return '';
-  let q = raw;
-  if (q.includes('%') || q.includes('+')) {
-    q = q.replaceAll('+', '%2B').replaceAll('%00', '');
-    const decoded = queryUnescape(q);
-    if (!(decoded instanceof GoUrlError) && decoded !== '') q = decoded;
-  }
   // Lower-casing first is equivalent (no code point lower-cases to or from '/') and leaves valid UTF-8.
-  return collapseValid(goToLower(q), '/', false);
+  return collapseValid(goToLower(decodeQuery(raw)), '/', false);
+}
+
+/** The query's decoding step: '+' protected as %2B, %00 removed, decoded once when that succeeds (a byte string). */
+function decodeQuery(raw: string): string {
+  if (!raw.includes('%') && !raw.includes('+')) return raw;
+  const q = raw.replaceAll('+', '%2B').replaceAll('%00', '');
+  const decoded = queryUnescape(q);
+  return decoded instanceof GoUrlError ? q : decoded;
 }
 
 /** Go's path.Clean (filepath.Clean on Unix): lexical removal of '.', '..' and repeated '/'. */
