@@ -206,6 +206,47 @@ describe('IPv6 and CIDR edge cases (synthetic feeds)', () => {
     expect(every.match('ip', '198.51.101.9').map((m) => m.matchedIndicator)).not.toContain('198.51.100.0/24');
   });
 
+  test('random networks of /8 to /32 against a scan: their first and last addresses, and the addresses beside them', () => {
+    // Few networks spread over the whole space: most queries are in a top-16 value that holds a network but in
+    // a block of 20 bits that holds none, which the table selector answers from its block bits alone.
+    let seed = 20261126;
+    const random = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    const toText = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+    const ranges = new Map<string, { first: number; last: number }>();
+    for (let i = 0; i < 600; i++) {
+      const prefix = 8 + (random() % 25);
+      const size = 2 ** (32 - prefix);
+      const first = Math.floor(random() / size) * size;
+      ranges.set(`${toText(first)}/${prefix}`, { first, last: first + size - 1 });
+    }
+    const queries: number[] = [];
+    for (const { first, last } of ranges.values()) {
+      queries.push(first, last, Math.max(0, first - 1), Math.min(2 ** 32 - 1, last + 1), first + 4096, last - 4096);
+      // The same 20-bit block and top-16 value as the network, outside it.
+      queries.push((first ^ 0x800) >>> 0, (first ^ 0x8000) >>> 0);
+    }
+    for (let i = 0; i < 3000; i++) queries.push(random());
+    const matcher = buildFeed('random', [...ranges.keys()]);
+    let found = 0;
+    for (const n of queries) {
+      const expected = [...ranges].filter(([, r]) => r.first <= n && n <= r.last).map(([cidr]) => cidr);
+      const matched = matcher.match('ip', toText(n)).map((m) => m.matchedIndicator);
+      expect({ query: toText(n), matched: matched.sort() }).toEqual({ query: toText(n), matched: expected.sort() });
+      found += matched.length;
+    }
+    expect(found).toBeGreaterThan(2 * ranges.size);
+    // IPv6 networks of /12 to /28: their blocks of 20 bits are in the first word (2001:f000 is 0x2001f000) too.
+    const v6 = new Matcher();
+    v6.setFeed(feedIndex('v6', ['2001:8000::/17', '2000::/12', '2001:f000::/20', '2001:fff0::/28']));
+    const v6Found = (value: string): string[] => v6.match('ip', value).map((m) => m.matchedIndicator).sort();
+    expect(v6Found('2001:8000::')).toEqual(['2000::/12', '2001:8000::/17']);
+    expect(v6Found('2001:efff:ffff:ffff:ffff:ffff:ffff:ffff')).toEqual(['2000::/12', '2001:8000::/17']);
+    expect(v6Found('2001:f000::1')).toEqual(['2000::/12', '2001:8000::/17', '2001:f000::/20']);
+    expect(v6Found('2001:fff7::')).toEqual(['2000::/12', '2001:8000::/17', '2001:f000::/20', '2001:fff0::/28']);
+    expect(v6Found('2001:7fff::')).toEqual(['2000::/12']);
+    expect(v6Found('2010::')).toEqual([]);
+  });
+
   test('IPv4-mapped IPv6 matches the IPv4 address', () => {
     expect(found('192.0.2.1')).toContain('mapped ::ffff:192.0.2.1');
     expect(found('::ffff:10.1.2.3')).toContain('narrow 10.1.2.3/32');
