@@ -83,13 +83,15 @@ const IMPHASH = 'IMPHASH=';
  * The words hexWordPattern(n) finds for each n of `lengths`, in event order: `\b[hex]{n}\b` is a whole run of
  * word characters that is all hex, and the lookarounds exclude a "-" on either side and a preceding "IMPHASH=".
  * A run at least `shortest` long covers an index ≡ shortest - 1 (mod shortest), so only those indexes are read
- * until one falls inside a word; that run is then expanded both ways.
+ * until one falls on a hex digit inside a word; that run is then expanded both ways.
  */
 function findHexWords(text: string, lengths: ReadonlySet<number>, shortest: number): Map<number, string[]> | null {
   let words: Map<number, string[]> | null = null;
   const end = text.length;
   for (let probe = shortest - 1; probe < end; probe += shortest) {
-    if (wordClass(text, probe) === 0) continue;
+    // Outside a word, or on a word character that is not a hex digit (its word is not a hex word): next probe. A
+    // later probe in the same word may still expand it, once.
+    if (wordClass(text, probe) !== 1) continue;
     let start = probe;
     while (start > 0 && wordClass(text, start - 1) !== 0) start--;
     let stop = probe + 1;
@@ -166,13 +168,21 @@ function addRunAround(text: string, at: number, kind: number, shortest: number, 
 
 /**
  * addRunAround for the runs that can hold an IPv4 address (runs of [0-9.] at least 7 long with 3 dots), found from
- * the dots: `indexOf` is native, and the numbers of a log (times, sizes, ids) would stop a strided read far more
- * often than its dots do.
+ * the dots: an address's 3 dots are consecutive dots of the text, each 2 to 4 characters after the one before
+ * (octets of 1 to 3 digits). The dots of times, file names and host names rarely chain so, and `indexOf` is
+ * native; the numbers of a log (times, sizes, ids) would stop a strided read far more often than its dots do.
  */
 function addDottedRuns(text: string, starts: number[]): void {
-  for (let dot = text.indexOf('.'); dot >= 0; ) {
-    const end = addRunAround(text, dot, IPV4_CHAR, 7, 0x2e, 3, starts);
-    dot = text.indexOf('.', end); // the next run starts after this one
+  let chain = 0;
+  let previous = -5;
+  for (let dot = text.indexOf('.'); dot >= 0; dot = text.indexOf('.', dot + 1)) {
+    const gap = dot - previous;
+    chain = gap >= 2 && gap <= 4 ? chain + 1 : 1;
+    previous = dot;
+    if (chain < 3) continue;
+    // The next run starts after this one.
+    dot = addRunAround(text, dot, IPV4_CHAR, 7, 0x2e, 3, starts) - 1;
+    chain = 0;
   }
 }
 
