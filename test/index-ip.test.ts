@@ -221,7 +221,7 @@ describe('IPv6 and CIDR edge cases (synthetic feeds)', () => {
     }
     const queries: number[] = [];
     for (const { first, last } of ranges.values()) {
-      queries.push(first, last, Math.max(0, first - 1), Math.min(2 ** 32 - 1, last + 1), first + 4096, last - 4096);
+      queries.push(first, last, Math.max(0, first - 1), Math.min(2 ** 32 - 1, last + 1), Math.min(2 ** 32 - 1, first + 4096), Math.max(0, last - 4096));
       // The same 20-bit block and top-16 value as the network, outside it.
       queries.push((first ^ 0x800) >>> 0, (first ^ 0x8000) >>> 0);
     }
