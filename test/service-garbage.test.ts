@@ -4,7 +4,7 @@
  * loading real feeds, gives tens of MiB back within seconds of its start-up line.
  */
 import { spawnService } from '../src/demo/service-process.js';
-import { collectGarbage, settleHeap } from '../src/service/garbage.js';
+import { MALLOC_ADVICE_RECORDS, collectGarbage, glibcVersion, mallocAdvice, settleHeap } from '../src/service/garbage.js';
 import { memoryOf } from './reliability-support.js';
 import { dataset } from './support/paths.js';
 
@@ -21,8 +21,22 @@ test('a settling stopped before its first collection reports that it did not set
   await expect(settling.done).resolves.toBe(false);
 });
 
+test('the start-up advice on glibc\'s mmap threshold: only on glibc, without the variable, for large loads', () => {
+  const glibc = (): string => '2.36';
+  expect(mallocAdvice(2_000_000, {}, glibc)).toMatch(/^memory: glibc 2\.36 .*MALLOC_MMAP_THRESHOLD_=131072 .*docs\/operations\.md/);
+  expect(mallocAdvice(MALLOC_ADVICE_RECORDS, {}, glibc)).toBeDefined();
+  expect(mallocAdvice(MALLOC_ADVICE_RECORDS - 1, {}, glibc)).toBeUndefined();
+  expect(mallocAdvice(2_000_000, { MALLOC_MMAP_THRESHOLD_: '131072' }, glibc)).toBeUndefined();
+  expect(mallocAdvice(2_000_000, { MALLOC_MMAP_THRESHOLD_: '' }, glibc)).toBeUndefined();
+  expect(mallocAdvice(2_000_000, {}, () => undefined)).toBeUndefined();
+  // The machines this project runs on (Debian) have glibc; Node's report says which.
+  expect(glibcVersion()).toMatch(/^2\.\d+$/);
+});
+
 test('the idle service gives its load garbage back after loading real feeds', async () => {
+  const lines: string[] = [];
   const service = await spawnService({
+    onLine: (line) => lines.push(line),
     args: [
       '--listen', '127.0.0.1:0', '--reply-only',
       '--feed', `urlhaus:${dataset('urlhaus-filter', '2021-06-06', 'urlhaus-filter-online.txt')}`,
@@ -40,6 +54,9 @@ test('the idle service gives its load garbage back after loading real feeds', as
       lowest = Math.min(lowest, memoryOf(pid).rss);
     }
     expect((atStart - lowest) / MiB).toBeGreaterThan(15);
+    // Over 300 k records and no MALLOC_MMAP_THRESHOLD_ here: the start-up advice follows the start-up line.
+    expect(process.env.MALLOC_MMAP_THRESHOLD_).toBeUndefined();
+    expect(lines.filter((line) => line.includes('MALLOC_MMAP_THRESHOLD_=131072'))).toHaveLength(1);
   } finally {
     await service.stop();
   }

@@ -4,6 +4,7 @@ import { parseFeedArg } from '../feeds/load.js';
 import { readFileSync } from 'node:fs';
 import { loadServiceConfig, parseHostPort, type HostPort, type ServiceConfig, type ServiceFeed } from '../service/config.js';
 import { startService } from '../service/server.js';
+import { mallocAdvice } from '../service/garbage.js';
 import type { FeedRole } from '../types.js';
 
 interface ServeOptions {
@@ -118,6 +119,8 @@ async function serve(options: ServeOptions): Promise<void> {
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   log(`listening on ${host}:${service.address.port}${config.input.tls ? ' (TLS)' : ''}; feeds: ${feedText}; output ${out}`);
+  const advice = mallocAdvice(feeds.reduce((records, f) => records + f.records, 0));
+  if (advice !== undefined) log(advice);
 
   await stopSignal;
   await service.close();

@@ -70,3 +70,28 @@ export function settleHeap(intervalMs = 2000, attempts = 10): HeapSettling {
     done,
   };
 }
+
+/** From this many indicators on, the start-up log says how to have glibc return what the loads freed. */
+export const MALLOC_ADVICE_RECORDS = 100_000;
+
+/**
+ * The start-up advice on glibc's malloc, or undefined: glibc raises its mmap threshold as a load frees its growth
+ * buffers, so later blocks come from its heap and what they free stays resident (docs/operations.md, "Memory":
+ * about 35 MiB for the 340 k records of the real feeds, 90–100 MiB for 2 M indicators). Given only on glibc,
+ * without MALLOC_MMAP_THRESHOLD_ in the environment, and for at least MALLOC_ADVICE_RECORDS indicators.
+ */
+export function mallocAdvice(records: number, env: NodeJS.ProcessEnv = process.env, detectGlibc: () => string | undefined = glibcVersion): string | undefined {
+  if (env.MALLOC_MMAP_THRESHOLD_ !== undefined || records < MALLOC_ADVICE_RECORDS) return undefined;
+  const glibc = detectGlibc();
+  if (glibc === undefined) return undefined;
+  return (
+    `memory: glibc ${glibc} keeps what feed loads free resident (90-100 MiB for 2 M indicators); ` +
+    'MALLOC_MMAP_THRESHOLD_=131072 in the environment returns it (docs/operations.md, "Memory")'
+  );
+}
+
+/** The C library's glibc version, or undefined for another C library or platform (Node's diagnostic report says). */
+export function glibcVersion(): string | undefined {
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  return report?.header?.glibcVersionRuntime;
+}
