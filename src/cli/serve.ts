@@ -66,7 +66,9 @@ export function registerServe(program: Command): void {
 Clients send one event per line (UTF-8, LF). A session may start with X-KF-ReplyBack, X-KF-SendFinishedEvent
 and X-KF-SaveStatistic (no newline needed); X-KF-ReplyBackPING is answered with PONG. ReplyBack sessions get
 their detections (and finished events) back on the same socket; other sessions' detections go to --output.
-One start-up line on stderr says where it listens, which feeds are loaded and where output goes.
+One start-up line on stderr says where it listens, which feeds are loaded and where output goes. Memory: with
+glibc, set MALLOC_MMAP_THRESHOLD_=131072 in the environment so that what feed loads free is returned (the line
+before the start-up line says so when it is missing and 100,000 indicators or more are loaded; docs/operations.md).
 SIGHUP (or a change of the --config file) reloads the config; an invalid one is rejected and the running one kept.
 SIGINT/SIGTERM stop it cleanly: pending output is sent or spooled, then KL_ALERT_ServiceStopped.
 
@@ -118,9 +120,10 @@ async function serve(options: ServeOptions): Promise<void> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
-  log(`listening on ${host}:${service.address.port}${config.input.tls ? ' (TLS)' : ''}; feeds: ${feedText}; output ${out}`);
+  // Before the start-up line: whoever waits for that line has read this one too.
   const advice = mallocAdvice(feeds.reduce((records, f) => records + f.records, 0));
   if (advice !== undefined) log(advice);
+  log(`listening on ${host}:${service.address.port}${config.input.tls ? ' (TLS)' : ''}; feeds: ${feedText}; output ${out}`);
 
   await stopSignal;
   await service.close();
