@@ -32,6 +32,13 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+/** Services `serve` started that have not exited: a test that fails midway must not leave one running (jest would wait for it). */
+const running = new Set<ChildProcess>();
+afterEach(() => {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+});
+
 interface Served {
   child: ChildProcess;
   port: number;
@@ -41,6 +48,8 @@ interface Served {
 
 async function serve(args: string[]): Promise<Served> {
   const child = spawn(process.execPath, [cliBundle, 'serve', '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.on('close', () => running.delete(child));
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exit = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
