@@ -56,9 +56,9 @@ test('the idle service gives its load garbage back after loading real feeds', as
     expect((atStart - lowest) / MiB).toBeGreaterThan(15);
     // Over 300 k records and no MALLOC_MMAP_THRESHOLD_ here: the memory advice, just before the start-up line.
     expect(process.env.MALLOC_MMAP_THRESHOLD_).toBeUndefined();
-    const advice = lines.findIndex((line) => line.includes('MALLOC_MMAP_THRESHOLD_=131072'));
-    expect(lines.filter((line) => line.includes('MALLOC_MMAP_THRESHOLD_=131072'))).toHaveLength(1);
-    expect(lines[advice + 1]).toMatch(/^feedtrace: listening on /);
+    const isAdvice = (line: string): boolean => line.includes('MALLOC_MMAP_THRESHOLD_=131072');
+    expect(lines.filter(isAdvice)).toHaveLength(1);
+    expect(lines[lines.findIndex(isAdvice) + 1]).toMatch(/^feedtrace: listening on /);
   } finally {
     await service.stop();
   }
