@@ -4,7 +4,8 @@
  * connection and several, in ReplyBack and output modes; ReplyBack round-trip latency; and, in the same run,
  * the same client against a protocol-only baseline server (same framing and session code, every event
  * answered with a finished event, no extraction or matching). The ratio to the baseline is the figure to
- * compare across machines. Service and baseline run in their own processes (one core each at most). Also the
+ * compare across machines, with the CPU time each server process spends per event (read from /proc). Service and
+ * baseline run in their own processes (one core each at most). Also the
  * idle service's resident size after loading, with glibc's defaults and with the documented mmap threshold.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,8 +19,8 @@ import { formatDate } from '../service/format.js';
 import { LineFramer } from '../service/framing.js';
 import { SessionHead } from '../service/session.js';
 import { writeSyntheticFeeds } from './engine-synthetic.js';
-import { DetectionReceiver, outputThroughput, replyBackLatency, replyBackThroughput } from './service-client.js';
-import { residentBytes } from './soak.js';
+import { DetectionReceiver, outputThroughput, replyBackLatency, replyBackThroughput, type ThroughputResult } from './service-client.js';
+import { cpuSeconds, residentBytes } from './soak.js';
 
 const datasets = process.env['FEEDTRACE_DATASETS'] ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'datasets');
 const ds = (...p: string[]): string => path.join(datasets, ...p);
@@ -77,6 +78,17 @@ async function settledResidentBytes(pid: number): Promise<{ atStart: number; set
   return { atStart, settled: lowest };
 }
 
+type Measured<T> = T & { serverCpu: number; clientCpu: number };
+
+/** One run, with the CPU seconds the server process and this process (the client) spent in it. */
+async function measured<T>(server: Served, run: () => Promise<T>): Promise<Measured<T>> {
+  const serverBefore = cpuSeconds(server.child.pid!);
+  const clientBefore = process.cpuUsage();
+  const result = await run();
+  const client = process.cpuUsage(clientBefore);
+  return { ...result, serverCpu: cpuSeconds(server.child.pid!) - serverBefore, clientCpu: (client.user + client.system) / 1e6 };
+}
+
 async function stop(served: Served): Promise<void> {
   const exited = new Promise<void>((r) => served.child.once('exit', () => r()));
   served.child.kill('SIGTERM');
@@ -126,43 +138,51 @@ export async function runServiceBench(args: string[]): Promise<void> {
     await replyBackThroughput(baseline.port, warm, 1);
     await replyBackThroughput(noFeeds.port, warm, 1);
     // Best of two runs: on a shared machine a run can lose the CPU to others; the better one is closer to the truth.
-    const best = async <T extends { perSecond: number }>(run: () => Promise<T>): Promise<T> => {
-      const a = await run();
-      const b = await run();
+    // Each run also reads the CPU time the server process and this client used: the cost per event, which the
+    // machine's drift moves far less than the rate.
+    const best = async <T extends ThroughputResult>(server: Served, run: () => Promise<T>): Promise<Measured<T>> => {
+      const a = await measured(server, run);
+      const b = await measured(server, run);
       return a.perSecond >= b.perSecond ? a : b;
     };
 
     const rows: string[] = [];
-    const row = (mode: string, conns: number, s: { perSecond: number; seconds: number }, b?: { perSecond: number }): void => {
+    const micros = (seconds: number, events: number): string => ((seconds / events) * 1e6).toFixed(2);
+    const row = (mode: string, conns: number, s: Measured<ThroughputResult>, b?: Measured<ThroughputResult>): void => {
       const ratio = b ? (s.perSecond / b.perSecond).toFixed(2) : '—';
-      rows.push(`| ${mode} | ${conns} | ${Math.round(s.perSecond).toLocaleString('en-US')} | ${((bytes / s.seconds) / 1e6).toFixed(1)} | ${b ? Math.round(b.perSecond).toLocaleString('en-US') : '—'} | ${ratio} |`);
+      const rate = (m: Measured<ThroughputResult> | undefined): string => (m ? Math.round(m.perSecond).toLocaleString('en-US') : '—');
+      const cpu = (m: Measured<ThroughputResult> | undefined): string => (m ? micros(m.serverCpu, m.events) : '—');
+      rows.push(`| ${mode} | ${conns} | ${rate(s)} | ${((bytes / s.seconds) / 1e6).toFixed(1)} | ${cpu(s)} | ${rate(b)} | ${cpu(b)} | ${ratio} |`);
     };
     let detections = 0;
+    let clientCpu = '';
     for (const conns of [1, 4]) {
       process.stderr.write(`ReplyBack, ${conns} connection(s) …\n`);
-      const s = await best(() => replyBackThroughput(service.port, events, conns));
-      const b = await best(() => replyBackThroughput(baseline.port, events, conns));
+      const s = await best(service, () => replyBackThroughput(service.port, events, conns));
+      const b = await best(baseline, () => replyBackThroughput(baseline.port, events, conns));
       detections = s.detections;
       row('ReplyBack + finished', conns, s, b);
+      if (conns === 1) clientCpu = `against the service ${micros(s.clientCpu, s.events)} µs, against the baseline ${micros(b.clientCpu, b.events)} µs`;
     }
     process.stderr.write('ReplyBack without feeds …\n');
     row(
       'ReplyBack + finished, no feeds loaded (extraction only)',
       1,
-      await best(() => replyBackThroughput(noFeeds.port, events, 1)),
-      await best(() => replyBackThroughput(baseline.port, events, 1)),
+      await best(noFeeds, () => replyBackThroughput(noFeeds.port, events, 1)),
+      await best(baseline, () => replyBackThroughput(baseline.port, events, 1)),
     );
     for (const conns of [1, 4]) {
       process.stderr.write(`output mode, ${conns} connection(s) …\n`);
-      const s = await best(() => outputThroughput(service.port, receiver, events, conns, detections));
+      const s = await best(service, () => outputThroughput(service.port, receiver, events, conns, detections));
       row('output (to 9998 receiver)', conns, s);
     }
     process.stderr.write('latency …\n');
     const latency = await replyBackLatency(service.port, events, 3000);
     const baseLatency = await replyBackLatency(baseline.port, events, 3000);
 
-    process.stdout.write('| mode | connections | service events/s | service MB/s | baseline events/s | ratio to baseline |\n|---|---|---|---|---|---|\n');
+    process.stdout.write('| mode | connections | service events/s | service MB/s | service CPU µs/event | baseline events/s | baseline CPU µs/event | ratio to baseline |\n|---|---|---|---|---|---|---|---|\n');
     process.stdout.write(rows.join('\n') + '\n\n');
+    process.stdout.write(`CPU time per event of the server processes (user + system, /proc), and of this client (ReplyBack, one connection): ${clientCpu}.\n\n`);
     process.stdout.write(`detections per pass: ${detections.toLocaleString('en-US')}\n\n`);
     process.stdout.write('| ReplyBack round trip, one event at a time | p50 ms | p99 ms |\n|---|---|---|\n');
     process.stdout.write(`| service | ${latency.p50.toFixed(3)} | ${latency.p99.toFixed(3)} |\n`);

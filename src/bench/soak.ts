@@ -58,6 +58,17 @@ export function soakConfigXml(): string {
     .replace(/<StatisticsInterval>\d+</, '<StatisticsInterval>5<');
 }
 
+/**
+ * CPU time (user + system) a process has used so far, in seconds (Linux /proc; clock ticks of 1/100 s, the
+ * USER_HZ that /proc reports in on every Linux platform).
+ */
+export function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** A process's resident size in bytes (Linux /proc). */
 export function residentBytes(pid: number): number {
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
