@@ -8,7 +8,8 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync 
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { cliBundle, repoRoot } from './support/paths.js';
+import { repoRoot } from './support/paths.js';
+import { spawnService } from './support/serve.js';
 
 export const launcherSource = path.join(repoRoot, 'app', 'bin', 'feedtrace_lookup');
 export const lookupBundle = path.join(repoRoot, 'dist', 'app', 'bin', 'feedtrace_lookup.js');
@@ -193,25 +194,12 @@ export interface RealService {
 }
 
 /** The real `feedtrace serve` on a loopback ephemeral port, ReplyBack only; resolves once its feeds are loaded. */
-export function startService(args: string[]): Promise<RealService> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliBundle, 'serve', '--listen', '127.0.0.1:0', '--reply-only', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    const exited = new Promise<void>((r) => child.on('close', () => r()));
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text: string) => {
-      err += text;
-      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(err);
-      if (m) {
-        resolve({
-          port: Number(m[1]),
-          stop: async () => {
-            child.kill('SIGKILL');
-            await exited;
-          },
-        });
-      }
-    });
-    child.on('close', (code) => reject(new Error(`feedtrace serve exited (${code}) before listening: ${err.trim()}`)));
-  });
+export async function startService(args: string[]): Promise<RealService> {
+  const service = await spawnService(['--reply-only', ...args]);
+  return {
+    port: service.port,
+    stop: async () => {
+      await service.kill('SIGKILL');
+    },
+  };
 }

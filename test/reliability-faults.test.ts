@@ -10,7 +10,8 @@ import path from 'node:path';
 import { DEFAULT_SERVICE_CONFIG_XML } from '../src/service/default-config.js';
 import { makeApp, runWithInput } from './lookup-support.js';
 import { LineClient, LineReceiver, waitFor } from './support/service-net.js';
-import { ipsumIps, MB, memoryOf, range, seqEvent, seqsOf, spawnService, tmpDir, writeConfig, writeIpsum } from './reliability-support.js';
+import { ipsumIps, MB, memoryOf, range, seqEvent, seqsOf, tmpDir, writeConfig, writeIpsum } from './reliability-support.js';
+import { spawnService } from './support/serve.js';
 
 let dir: string;
 beforeEach(() => (dir = tmpDir('faults')));

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { DEFAULT_SERVICE_CONFIG_XML } from '../src/service/default-config.js';
 import { LineClient, waitFor } from './support/service-net.js';
-import { fdsOf, ipsumIps, MB, memoryOf, spawnService, tmpDir, writeConfig, writeIpsum, type ServiceProcess } from './reliability-support.js';
+import { fdsOf, ipsumIps, MB, memoryOf, tmpDir, writeConfig, writeIpsum } from './reliability-support.js';
+import { spawnService, type ServiceProcess } from './support/serve.js';
 
 const FLAGS = 'X-KF-SendFinishedEventX-KF-ReplyBack';
 const LIMIT = 1100;

@@ -1,12 +1,10 @@
 /**
- * Support for the reliability and security tests: the real `feedtrace serve` as a child process (so its memory
- * and file descriptors can be read from /proc and it can be SIGKILLed), and a small real feed.
+ * Support for the reliability and security tests (which run the real `feedtrace serve` through
+ * support/serve.ts): its memory and file descriptors from /proc, configs, sequence-tagged events, a small real feed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cliBundle } from './support/paths.js';
 import { ipsumAddresses, writeIpsum } from './support/ipsum.js';
 
 /** Real ipsum addresses (the feed's data lines, in file order). */
@@ -15,46 +13,6 @@ export { writeIpsum };
 
 export function tmpDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `feedtrace-${prefix}-`));
-}
-
-export interface ServiceProcess {
-  child: ChildProcess;
-  pid: number;
-  port: number;
-  /** Everything the service wrote on stderr so far. */
-  log(): string;
-  exited: Promise<number | null>;
-  kill(signal?: NodeJS.Signals): Promise<number | null>;
-}
-
-/** Starts `feedtrace serve ARGS` (listening on an ephemeral loopback port unless ARGS say otherwise); resolves once it listens. */
-export function spawnService(args: string[], opts: { listen?: boolean } = {}): Promise<ServiceProcess> {
-  const listen = opts.listen === false ? [] : ['--listen', '127.0.0.1:0'];
-  const child = spawn(process.execPath, [cliBundle, 'serve', ...listen, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (t: string) => (err += t));
-  return new Promise((resolve, reject) => {
-    const onData = (): void => {
-      const m = /listening on (?:\[[^\]]+\]|[\d.]+):(\d+)/.exec(err);
-      if (!m) return;
-      child.stderr!.off('data', onData);
-      resolve({
-        child,
-        pid: child.pid!,
-        port: Number(m[1]),
-        log: () => err,
-        exited,
-        kill: async (signal = 'SIGKILL') => {
-          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-          return exited;
-        },
-      });
-    };
-    child.stderr!.on('data', onData);
-    void exited.then((code) => reject(new Error(`feedtrace serve exited (${code}) before listening: ${err.trim()}`)));
-  });
 }
 
 /** Resident memory (VmRSS) and its peak (VmHWM) of a process, in bytes (Linux /proc). */

@@ -14,7 +14,8 @@ import { DEFAULT_SERVICE_CONFIG_XML } from '../src/service/default-config.js';
 import { closedPort } from './lookup-support.js';
 import { repoRoot } from './support/paths.js';
 import { LineReceiver, waitFor } from './support/service-net.js';
-import { fdsOf, ipsumIps, spawnService, tmpDir, writeConfig, writeIpsum } from './reliability-support.js';
+import { fdsOf, ipsumIps, tmpDir, writeConfig, writeIpsum } from './reliability-support.js';
+import { spawnService } from './support/serve.js';
 
 let dir: string;
 let feed: string;

@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import { parse } from 'csv-parse/sync';
 import fs from 'node:fs';
 import { makeApp, runWithInput, type TempApp } from './lookup-support.js';
-import { ipsumIps, spawnService, tmpDir, writeIpsum, type ServiceProcess } from './reliability-support.js';
+import { ipsumIps, tmpDir, writeIpsum } from './reliability-support.js';
+import { spawnService, type ServiceProcess } from './support/serve.js';
 
 const FIELDS = ['ip', 'url', 'domain', 'category', 'matchedIndicator', 'feed', 'threat_match_value'];
 let dir: string;

@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import fs from 'node:fs';
 import net from 'node:net';
 import { LineClient, LineReceiver, waitFor } from './support/service-net.js';
-import { ipsumIps, MB, memoryOf, spawnService, tmpDir, writeIpsum, type ServiceProcess } from './reliability-support.js';
+import { ipsumIps, MB, memoryOf, tmpDir, writeIpsum } from './reliability-support.js';
+import { spawnService, type ServiceProcess } from './support/serve.js';
 
 let dir: string;
 let service: ServiceProcess;

@@ -3,7 +3,7 @@
  * that is stopped and restarted mid-stream, alerts and statistics at the receiver, clean SIGTERM, the spool
  * surviving a restart of the service, and replay's summary.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -12,6 +12,7 @@ import { DEFAULT_SERVICE_CONFIG_XML } from '../src/service/default-config.js';
 import { mallocAdvice } from '../src/service/garbage.js';
 import { cliBundle, dataset } from './support/paths.js';
 import { LineClient, LineReceiver, waitFor } from './support/service-net.js';
+import { killServices, spawnService } from './support/serve.js';
 import { IPSUM_FILE, ipsumAddresses } from './support/ipsum.js';
 
 const IPSUM = IPSUM_FILE;
@@ -32,42 +33,16 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/** Services `serve` started that have not exited: a test that fails midway must not leave one running (jest would wait for it). */
-const running = new Set<ChildProcess>();
-afterEach(() => {
-  for (const child of running) child.kill('SIGKILL');
-  running.clear();
-});
-
-interface Served {
-  child: ChildProcess;
-  port: number;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
-
-async function serve(args: string[]): Promise<Served> {
-  const child = spawn(process.execPath, [cliBundle, 'serve', '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  child.on('close', () => running.delete(child));
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-  let exited = false;
-  void exit.then(() => (exited = true));
-  await waitFor(() => /listening on (\S+):(\d+)/.test(err) || exited, 'the start-up line');
-  const m = /listening on (\S+):(\d+)/.exec(err);
-  if (!m) throw new Error(`serve did not start: ${err}`);
-  return { child, port: Number(m[2]), stderr: () => err, exit };
-}
+// A test that fails midway must not leave a service running (jest would wait for it).
+afterEach(killServices);
 
 it('serve: one start-up line, output survives a receiver restart in order, alerts, statistics, clean SIGTERM', async () => {
   const receiver = new LineReceiver();
   const rport = await receiver.start(0);
-  const s = await serve(['--config', configFile, '--output', `127.0.0.1:${rport}`, '--feed', `ipsum:${IPSUM}`, '--spool', path.join(tmp, 'spool1')]);
+  const s = await spawnService(['--config', configFile, '--output', `127.0.0.1:${rport}`, '--feed', `ipsum:${IPSUM}`, '--spool', path.join(tmp, 'spool1')]);
   // The start-up line, after the memory advice when glibc's defaults apply (IPsum has over 100,000 addresses).
   const advice = mallocAdvice(ipsumIps.length);
-  expect(s.stderr()).toBe(
+  expect(s.log()).toBe(
     `${advice === undefined ? '' : `feedtrace: ${advice}\n`}feedtrace: listening on 127.0.0.1:${s.port}; feeds: ipsum ${ipsumIps.length}; output 127.0.0.1:${rport}\n`,
   );
   await waitFor(() => receiver.lines.some((l) => l.includes('alert=KL_ALERT_ServiceStarted')), 'ServiceStarted at the receiver');
@@ -95,7 +70,7 @@ it('serve: one start-up line, output survives a receiver restart in order, alert
   expect(receiver.lines.some((l) => /alert=FT_FeedStatus feed=ipsum records=\d+ .*status=ok/.test(l))).toBe(true);
 
   s.child.kill('SIGTERM');
-  expect(await s.exit).toBe(0);
+  expect(await s.exited).toBe(0);
   await waitFor(() => receiver.lines.some((l) => l.includes('alert=KL_ALERT_ServiceStopped')), 'ServiceStopped');
   await receiver.stop();
 });
@@ -105,18 +80,18 @@ it('serve: lines spooled while the receiver is down are delivered by the next ru
   const rport = await receiver.start(0);
   await receiver.stop();
   const spool = path.join(tmp, 'spool2');
-  const first = await serve(['--config', configFile, '--output', `127.0.0.1:${rport}`, '--feed', `ipsum:${IPSUM}`, '--spool', spool]);
+  const first = await spawnService(['--config', configFile, '--output', `127.0.0.1:${rport}`, '--feed', `ipsum:${IPSUM}`, '--spool', spool]);
   const hits = ipsumIps.slice(5000, 8000);
   const client = await LineClient.connect(first.port);
   await client.write(hits.map((ip) => `ip=${ip}`).join('\n') + '\n');
   client.end();
   await client.closed;
   first.child.kill('SIGTERM');
-  expect(await first.exit).toBe(0);
+  expect(await first.exited).toBe(0);
   expect(fs.readdirSync(spool).some((f) => f.endsWith('.spool'))).toBe(true);
 
   await receiver.start(rport);
-  const second = await serve(['--config', configFile, '--output', `127.0.0.1:${rport}`, '--feed', `ipsum:${IPSUM}`, '--spool', spool]);
+  const second = await spawnService(['--config', configFile, '--output', `127.0.0.1:${rport}`, '--feed', `ipsum:${IPSUM}`, '--spool', spool]);
   await waitFor(() => receiver.lines.filter((l) => l.includes('matchedIndicator=')).length >= hits.length, 'spooled detections');
   expect(receiver.lines.filter((l) => l.includes('matchedIndicator=')).map((l) => /matchedIndicator=(\S+)/.exec(l)![1])).toEqual(hits);
   // The first run's alerts were spooled too, before the second run's.
@@ -124,12 +99,12 @@ it('serve: lines spooled while the receiver is down are delivered by the next ru
   const alerts = receiver.lines.filter((l) => /alert=KL_ALERT_Service/.test(l)).map((l) => /alert=(\S+)/.exec(l)![1]);
   expect(alerts.slice(0, 3)).toEqual(['KL_ALERT_ServiceStarted', 'KL_ALERT_ServiceStopped', 'KL_ALERT_ServiceStarted']);
   second.child.kill('SIGINT');
-  expect(await second.exit).toBe(0);
+  expect(await second.exited).toBe(0);
   await receiver.stop();
 });
 
 it('replay --reply-back sends a real log and reports the detections the service returned', async () => {
-  const s = await serve(['--reply-only', '--feed', `ipsum:${IPSUM}`]);
+  const s = await spawnService(['--reply-only', '--feed', `ipsum:${IPSUM}`]);
   const log = dataset('elastic-apache-access', 'apache_logs');
   const lines = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l);
   // Independently: client IPs (first field) that ipsum lists, one detection per line.
@@ -152,7 +127,7 @@ it('replay --reply-back sends a real log and reports the detections the service 
   expect(await new Promise<number | null>((r) => rated.on('close', r))).toBe(0);
   expect(ratedOut).toMatch(new RegExp(`^sent ${demoLines.length} lines, \\d+ bytes in [\\d.]+ s \\(\\d+ lines/s\\)\\n$`));
   s.child.kill('SIGTERM');
-  expect(await s.exit).toBe(0);
+  expect(await s.exited).toBe(0);
 });
 
 it('replay names a missing log file before it connects, and a refused connection by its address', async () => {
@@ -194,7 +169,7 @@ it('serve refuses to start on a missing feed and names it', async () => {
 
 it('serve refuses a spool directory that another running service uses', async () => {
   const spool = path.join(tmp, 'spool-shared');
-  const first = await serve(['--output', '127.0.0.1:9', '--spool', spool]);
+  const first = await spawnService(['--output', '127.0.0.1:9', '--spool', spool]);
   const child = spawn(process.execPath, [cliBundle, 'serve', '--listen', '127.0.0.1:0', '--output', '127.0.0.1:9', '--spool', spool], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -202,7 +177,7 @@ it('serve refuses a spool directory that another running service uses', async ()
   expect(code).not.toBe(0);
   expect(err).toContain(`spool ${spool} is in use by another running service (pid ${first.child.pid})`);
   first.child.kill('SIGTERM');
-  expect(await first.exit).toBe(0);
+  expect(await first.exited).toBe(0);
   expect(fs.existsSync(path.join(spool, 'lock'))).toBe(false);
 });
 
@@ -236,7 +211,7 @@ it('serve reloads its config on SIGHUP and when the file changes; an invalid one
   const file = path.join(tmp, 'reload.xml');
   const base = fs.readFileSync(configFile, 'utf8');
   fs.writeFileSync(file, base);
-  const s = await serve(['--config', file, '--output', `127.0.0.1:${rport}`, '--feed', `ipsum:${IPSUM}`, '--spool', path.join(tmp, 'spool-reload')]);
+  const s = await spawnService(['--config', file, '--output', `127.0.0.1:${rport}`, '--feed', `ipsum:${IPSUM}`, '--spool', path.join(tmp, 'spool-reload')]);
   const alerts = (name: string): number => receiver.lines.filter((l) => l.includes(`alert=${name}`)).length;
   await waitFor(() => alerts('KL_ALERT_ServiceStarted') === 1, 'start-up alert');
 
@@ -254,7 +229,7 @@ it('serve reloads its config on SIGHUP and when the file changes; an invalid one
   expect(c.lines[0]).toContain(' v=2 ');
   c.end();
   s.child.kill('SIGTERM');
-  expect(await s.exit).toBe(0);
+  expect(await s.exited).toBe(0);
   await receiver.stop();
 });
 

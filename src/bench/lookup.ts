@@ -13,6 +13,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnService } from '../demo/service-process.js';
 import { SESSION_FLAGS } from '../lookup/dispatcher.js';
 import { DEFAULT_PATTERN, LinePattern } from '../lookup/pattern.js';
 
@@ -49,19 +50,13 @@ function timeProcess(args: string[], inputFile: string | undefined, env: NodeJS.
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function startService(feeds: string[]): Promise<{ port: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [path.join(dist, 'feedtrace.js'), 'serve', '--listen', '127.0.0.1:0', '--reply-only', ...feeds.flatMap((f) => ['--feed', f])], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  let err = '';
-  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-  for (;;) {
-    const m = /listening on 127\.0\.0\.1:(\d+)/.exec(err);
-    if (m) {
-      process.stderr.write(`${err.trim()}\n`);
-      return { port: Number(m[1]), stop: async () => { child.kill('SIGTERM'); await exited; } };
-    }
-    if (await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 50))])) throw new Error(`feedtrace serve did not start: ${err}`);
-  }
+async function startService(feeds: string[]): Promise<{ port: number; stop: () => Promise<unknown> }> {
+  const service = await spawnService({
+    args: ['--listen', '127.0.0.1:0', '--reply-only', ...feeds.flatMap((f) => ['--feed', f])],
+    cli: path.join(dist, 'feedtrace.js'),
+    onLine: (line) => process.stderr.write(`${line}\n`),
+  });
+  return { port: service.port, stop: () => service.stop() };
 }
 
 /** One connection per value, as CyberTrace's lookup: flags, the line, read to the first line end, close. */

@@ -5,12 +5,12 @@
  * replaced every few seconds. The receiver checks order, loss and duplicates as lines arrive; the service's
  * resident memory and open file descriptors are sampled every second from /proc.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnService, type ServiceProcess } from '../demo/service-process.js';
 import { DEFAULT_SERVICE_CONFIG_XML } from '../service/default-config.js';
 
 export interface SoakOptions {
@@ -134,20 +134,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   const rport = (receiver.address() as net.AddressInfo).port;
 
-  const child = spawn(process.execPath, [options.cli ?? defaultCli(), 'serve', '--config', configFile, '--listen', '127.0.0.1:0', '--feed', `ipsum:${feed}`, '--output', `127.0.0.1:${rport}`, '--spool', path.join(dir, 'spool')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (t: string) => (stderr += t));
+  let service: ServiceProcess | undefined;
   try {
-    for (let i = 0; i < 600 && !/listening on [\d.]+:(\d+)/.test(stderr); i++) {
-      if (child.exitCode !== null) throw new Error(`feedtrace serve exited: ${stderr.trim()}`);
-      await sleep(100);
-    }
-    const port = Number(/listening on [\d.]+:(\d+)/.exec(stderr)?.[1] ?? NaN);
-    if (!Number.isFinite(port)) throw new Error(`feedtrace serve did not start: ${stderr.trim()}`);
+    service = await spawnService({
+      cli: options.cli ?? defaultCli(),
+      args: ['--config', configFile, '--listen', '127.0.0.1:0', '--feed', `ipsum:${feed}`, '--output', `127.0.0.1:${rport}`, '--spool', path.join(dir, 'spool')],
+      startTimeoutMs: 60_000,
+    });
+    const { port } = service;
     // Start-up alerts count as no reload.
     for (let i = 0; i < 100 && reloads === 0; i++) await sleep(20);
     const startupReloads = reloads;
@@ -170,7 +164,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       for (let i = 0; i < perTick; i++, sent++) text += `seq=${sent} src=10.0.0.1 dst=${ips[sent % ips.length]} action=allowed\n`;
       if (!client.write(text)) await new Promise((r) => client.once('drain', r));
       if (tick % 10 === 9) {
-        samples.push(procSample(child.pid!));
+        samples.push(procSample(service.child.pid!));
         if (tick % 100 === 99) log(`soak: ${Math.round((tick + 1) / 10)} s, sent ${sent}, received ${received}, rss ${(samples.at(-1)!.rss / 1048576).toFixed(1)} MB, fds ${samples.at(-1)!.fds}`);
       }
       if ((tick + 1) % (options.reloadEverySeconds * 10) === 0) writeFeed(++feedTurn * 7);
@@ -201,8 +195,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       seconds: (Date.now() - started) / 1000,
     };
   } finally {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    await exited;
+    await service?.stop();
     await new Promise<void>((r) => receiver.close(() => r()));
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,8 @@
 /**
  * The matching service as a child process (`feedtrace serve` from the built bundle), as `feedtrace start` and
- * `feedtrace demo` run it: started, its address read from its documented start-up line
- * (`listening on HOST:PORT`, docs/service.md), and stopped with SIGTERM (which it handles cleanly).
+ * `feedtrace demo` run it, and the benchmarks and tests too: started, its address read from its documented
+ * start-up line (`listening on HOST:PORT[ (TLS)];`, docs/service.md), and stopped with SIGTERM (which it handles
+ * cleanly) or any other signal.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cliBundle } from './samples.js';
@@ -14,13 +15,19 @@ export interface ServiceProcess {
   startLine: string;
   /** Resolves with the exit code (null when killed by a signal) once the process has exited. */
   exited: Promise<number | null>;
-  /** SIGTERM, then waits for the exit. */
-  stop(): Promise<number | null>;
+  /** Sends `signal` (SIGTERM unless given) if the process still runs, then waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 export interface SpawnServiceOptions {
   /** Arguments after `serve`. */
   args: string[];
+  /** The CLI bundle to run (default: the built product's dist/feedtrace.js). */
+  cli?: string;
+  /** Node options before the bundle (a benchmark's `--cpu-prof`). */
+  nodeArgs?: string[];
+  /** The child's environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
   /** Every stderr line of the service, as it comes. */
   onLine?: (line: string) => void;
   /** stdio of the child's stdout; the service writes nothing there. */
@@ -31,11 +38,15 @@ export interface SpawnServiceOptions {
   signal?: AbortSignal;
 }
 
-const LISTENING = /listening on \[?([^\]\s]+?)\]?:(\d+);/;
+const LISTENING = /listening on \[?([^\]\s]+?)\]?:(\d+)(?: \(TLS\))?;/;
 
 export function spawnService(options: SpawnServiceOptions): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [cliBundle, 'serve', ...options.args], { stdio: ['ignore', options.stdout ?? 'ignore', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.cli ?? cliBundle, 'serve', ...options.args], {
+    stdio: ['ignore', options.stdout ?? 'ignore', 'pipe'],
+    env: options.env ?? process.env,
+  });
+  // 'close', not 'exit': by then every line the service wrote on stderr has been read.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const recent: string[] = [];
   return new Promise<ServiceProcess>((resolve, reject) => {
     let started = false;
@@ -56,8 +67,8 @@ export function spawnService(options: SpawnServiceOptions): Promise<ServiceProce
         if (!m) continue;
         started = true;
         clearTimeout(timer);
-        const stop = async (): Promise<number | null> => {
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+        const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => {
+          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
           return exited;
         };
         resolve({ child, host: m[1]!, port: Number(m[2]), startLine: line, exited, stop });
