@@ -14,6 +14,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnService, type ServiceProcess } from '../demo/service-process.js';
 import { parseFeedArg } from '../feeds/load.js';
 import { formatDate } from '../service/format.js';
 import { LineFramer } from '../service/framing.js';
@@ -40,25 +41,32 @@ const REAL_FEEDS = [
   `maltrail:${ds('maltrail-trails', 'trails', 'static', 'mass_scanner_cidr.txt')}`,
 ];
 
-interface Served {
+/** A server under test: the service, or the protocol-only baseline. */
+interface Server {
   child: ChildProcess;
   port: number;
-  startup: string;
+  /** SIGTERM, then waits for the exit. */
+  stop(): Promise<unknown>;
 }
 
 /** `BENCH_CPU_PROF=<dir>`: the servers write V8 CPU profiles there on exit (compare ratios within one run). */
 const profileArgs = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : [];
 
-async function spawnServer(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Served> {
-  const child = spawn(process.execPath, [...profileArgs, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
+/** The protocol-only baseline server (`serviceBenchChild`) in its own process, once it listens. */
+async function spawnBaseline(): Promise<Server> {
+  const child = spawn(process.execPath, [...profileArgs, fileURLToPath(import.meta.url), '--child', 'service', 'baseline'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const stop = async (): Promise<void> => {
+    child.kill('SIGTERM');
+    await exited;
+  };
   for (;;) {
-    const m = /listening on (\S+):(\d+)[^\n]*/.exec(err);
-    if (m) return { child, port: Number(m[2]), startup: m[0] };
+    const m = /baseline: listening on 127\.0\.0\.1:(\d+)/.exec(err);
+    if (m) return { child, port: Number(m[1]), stop };
     const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 50))]);
-    if (done) throw new Error(`server did not start: ${err}`);
+    if (done) throw new Error(`baseline server did not start: ${err}`);
   }
 }
 
@@ -81,7 +89,7 @@ async function settledResidentBytes(pid: number): Promise<{ atStart: number; set
 type Measured<T> = T & { serverCpu: number; clientCpu: number };
 
 /** One run, with the CPU seconds the server process and this process (the client) spent in it. */
-async function measured<T>(server: Served, run: () => Promise<T>): Promise<Measured<T>> {
+async function measured<T>(server: Server, run: () => Promise<T>): Promise<Measured<T>> {
   const serverBefore = cpuSeconds(server.child.pid!);
   const clientBefore = process.cpuUsage();
   const result = await run();
@@ -89,11 +97,6 @@ async function measured<T>(server: Served, run: () => Promise<T>): Promise<Measu
   return { ...result, serverCpu: cpuSeconds(server.child.pid!) - serverBefore, clientCpu: (client.user + client.system) / 1e6 };
 }
 
-async function stop(served: Served): Promise<void> {
-  const exited = new Promise<void>((r) => served.child.once('exit', () => r()));
-  served.child.kill('SIGTERM');
-  await exited;
-}
 
 export async function runServiceBench(args: string[]): Promise<void> {
   // Scale 1.3 of the engine's synthetic feeds plus the real ones: a little over two million indicators.
@@ -113,22 +116,23 @@ export async function runServiceBench(args: string[]): Promise<void> {
     const synthetic = await writeSyntheticFeeds(path.join(work, 'synthetic'), scale);
     const feeds = [...synthetic.feeds, ...REAL_FEEDS.filter((f) => existsSync(parseFeedArg(f).path))];
     const feedArgs = feeds.flatMap((f) => ['--feed', f]);
-    const serve = (...rest: string[]): string[] => [path.join(bundleDir, 'feedtrace.js'), 'serve', '--listen', '127.0.0.1:0', ...rest];
+    const serve = (args: string[], env?: NodeJS.ProcessEnv): Promise<ServiceProcess> =>
+      spawnService({ cli: path.join(bundleDir, 'feedtrace.js'), args: ['--listen', '127.0.0.1:0', ...args], nodeArgs: profileArgs, env });
     const rport = await receiver.start();
     process.stderr.write('starting feedtrace serve (loading feeds) …\n');
-    const service = await spawnServer(serve('--output', `127.0.0.1:${rport}`, '--spool', path.join(work, 'spool'), ...feedArgs));
+    const service = await serve(['--output', `127.0.0.1:${rport}`, '--spool', path.join(work, 'spool'), ...feedArgs]);
     // Resident size of the idle service after loading, as started by hand and as the documented systemd unit starts it.
     const feedBytes = feeds.reduce((n, f) => n + statSync(parseFeedArg(f).path).size, 0);
     const memory = [{ label: "glibc's defaults", ...(await settledResidentBytes(service.child.pid!)) }];
     process.stderr.write('the same with MALLOC_MMAP_THRESHOLD_=131072 (memory only) …\n');
-    const fixedThreshold = await spawnServer(serve('--reply-only', ...feedArgs), { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072' });
+    const fixedThreshold = await serve(['--reply-only', ...feedArgs], { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072' });
     memory.push({ label: '`MALLOC_MMAP_THRESHOLD_=131072`', ...(await settledResidentBytes(fixedThreshold.child.pid!)) });
-    await stop(fixedThreshold);
-    const baseline = await spawnServer([fileURLToPath(import.meta.url), '--child', 'service', 'baseline']);
+    await fixedThreshold.stop();
+    const baseline = await spawnBaseline();
     // The same service with no feeds: protocol + extraction + finished events, no lookups — splits the cost.
-    const noFeeds = await spawnServer(serve('--reply-only'));
-    const records = [...service.startup.matchAll(/ (\d+)(?=,|;)/g)].reduce((n, m) => n + Number(m[1]), 0);
-    process.stdout.write(`\n${service.startup.replace(/^.*?listening/, 'service listening')}\n\n`);
+    const noFeeds = await serve(['--reply-only']);
+    const records = [...service.startLine.matchAll(/ (\d+)(?=,|;)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    process.stdout.write(`\n${service.startLine.replace(/^.*?listening/, 'service listening')}\n\n`);
     process.stdout.write(`${records.toLocaleString('en-US')} indicators loaded; ${total.toLocaleString('en-US')} events (${(bytes / 1e6).toFixed(1)} MB) cycled from ${logs.map((f) => path.basename(f)).join(', ')}\n\n`);
 
     // Warm-up: JIT and caches on both servers.
@@ -140,7 +144,7 @@ export async function runServiceBench(args: string[]): Promise<void> {
     // Best of two runs: on a shared machine a run can lose the CPU to others; the better one is closer to the truth.
     // Each run also reads the CPU time the server process and this client used: the cost per event, which the
     // machine's drift moves far less than the rate.
-    const best = async <T extends ThroughputResult>(server: Served, run: () => Promise<T>): Promise<Measured<T>> => {
+    const best = async <T extends ThroughputResult>(server: Server, run: () => Promise<T>): Promise<Measured<T>> => {
       const a = await measured(server, run);
       const b = await measured(server, run);
       return a.perSecond >= b.perSecond ? a : b;
@@ -190,9 +194,9 @@ export async function runServiceBench(args: string[]): Promise<void> {
     const mib = (n: number): string => (n / 2 ** 20).toFixed(1);
     process.stdout.write(`| idle service after loading (${mib(feedBytes)} MiB of feed files) | RSS at the start-up line | RSS settled | settled ÷ feed files |\n|---|---|---|---|\n`);
     for (const m of memory) process.stdout.write(`| ${m.label} | ${mib(m.atStart)} MiB | ${mib(m.settled)} MiB | ${(m.settled / feedBytes).toFixed(2)}× |\n`);
-    await stop(service);
-    await stop(baseline);
-    await stop(noFeeds);
+    await service.stop();
+    await baseline.stop();
+    await noFeeds.stop();
   } finally {
     receiver.close();
     rmSync(work, { recursive: true, force: true });
