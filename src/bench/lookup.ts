@@ -13,7 +13,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnService } from '../demo/service-process.js';
+import { spawnService, type ServiceProcess } from '../demo/service-process.js';
 import { SESSION_FLAGS } from '../lookup/dispatcher.js';
 import { DEFAULT_PATTERN, LinePattern } from '../lookup/pattern.js';
 
@@ -50,13 +50,12 @@ function timeProcess(args: string[], inputFile: string | undefined, env: NodeJS.
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function startService(feeds: string[]): Promise<{ port: number; stop: () => Promise<unknown> }> {
-  const service = await spawnService({
+function startService(feeds: string[]): Promise<ServiceProcess> {
+  return spawnService({
     args: ['--listen', '127.0.0.1:0', '--reply-only', ...feeds.flatMap((f) => ['--feed', f])],
     cli: path.join(dist, 'feedtrace.js'),
     onLine: (line) => process.stderr.write(`${line}\n`),
   });
-  return { port: service.port, stop: () => service.stop() };
 }
 
 /** One connection per value, as CyberTrace's lookup: flags, the line, read to the first line end, close. */

@@ -63,7 +63,8 @@ export class Matcher {
   match(type: QueryType, value: string): Match[] {
     // No feed of that kind: nothing to parse for (a URL is not normalized when no feed answers URLs).
     const kind = queryKindOf(type);
-    const feeds = kind === undefined ? [] : this.feedsFor[kind];
+    if (kind === undefined) return [];
+    const feeds = this.feedsFor[kind];
     if (feeds.length === 0) return [];
     const query = parseQuery(type, value, this.query);
     if (query.kind === 'none') return [];
