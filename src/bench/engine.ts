@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultFeedName, loadFeed, parseFeedArg } from '../feeds/load.js';
 import { loadFeedIndex } from '../index/load.js';
 import { FeedIndexBuilder, Matcher } from '../index/matcher.js';
+import { ParsedQuery, parseQuery } from '../index/query.js';
 import { heapSettled } from '../service/garbage.js';
 import type { Match, QueryType } from '../types.js';
 import { type NaiveFeed, NaiveMatcher } from './engine-naive.js';
@@ -35,8 +36,11 @@ interface LookupRate {
   hitRate: number;
 }
 
-/** The lookup child: both implementations loaded side by side, timed in alternation. */
-type LookupMeasurement = Array<{ name: string; engine: LookupRate; naive: LookupRate }>;
+/**
+ * The lookup child: both implementations loaded side by side, timed in alternation, and with them the engine's
+ * first step alone (`parse`, see `readQuery`).
+ */
+type LookupMeasurement = Array<{ name: string; engine: LookupRate; naive: LookupRate; parse: LookupRate }>;
 
 /** Time spent on each query class and implementation (after a short warm-up). */
 const BUDGET_MILLIS = Number(process.env['BENCH_MILLIS'] ?? 600);
@@ -90,6 +94,17 @@ function runChild<T>(kind: ChildKind, scenario: Scenario, work: string, env: Rec
 
 type MatchFunction = (type: QueryType, value: string) => Match[];
 
+const parsed = new ParsedQuery();
+const NO_MATCHES: Match[] = [];
+/**
+ * What `Matcher.match` does before it asks any feed: read the query (hex digits, an IP address, a URL's
+ * normalization and its host's suffix hashes). Timed alone, it shows how much of a lookup no index can save.
+ */
+const readQuery: MatchFunction = (type, value) => {
+  parseQuery(type, value, parsed);
+  return NO_MATCHES;
+};
+
 /**
  * Child entry. `engine` / `naive` / `empty`: load the feeds with one implementation (or none), report load
  * time and memory. `lookups`: load both from one pass over the feeds, then time each query class on both in
@@ -105,11 +120,12 @@ export async function measureEngineChild(args: string[]): Promise<void> {
     for (const query of scenario.queries) {
       lookupTimer(query, engine).run(BUDGET_MILLIS / 6);
       lookupTimer(query, naive).run(BUDGET_MILLIS / 6);
+      lookupTimer(query, readQuery).run(BUDGET_MILLIS / 6);
     }
     const result: LookupMeasurement = [];
     for (const query of scenario.queries) {
       await settle();
-      result.push({ name: query.name, ...timeBoth(query, engine, naive) });
+      result.push({ name: query.name, ...timeAll(query, engine, naive) });
     }
     process.stdout.write(JSON.stringify(result));
     return;
@@ -180,17 +196,12 @@ async function loadBoth(feeds: string[]): Promise<{ engine: MatchFunction; naive
   return { engine: (type, value) => matcher.match(type, value), naive: (type, value) => naive.match(type, value) };
 }
 
-function timeBoth(query: QueryClass, engine: MatchFunction, naive: MatchFunction): { engine: LookupRate; naive: LookupRate } {
-  const engineTimer = lookupTimer(query, engine);
-  const naiveTimer = lookupTimer(query, naive);
+function timeAll(query: QueryClass, engine: MatchFunction, naive: MatchFunction): { engine: LookupRate; naive: LookupRate; parse: LookupRate } {
+  const timers = { engine: lookupTimer(query, engine), naive: lookupTimer(query, naive), parse: lookupTimer(query, readQuery) };
   const rounds = 3;
-  engineTimer.run(BUDGET_MILLIS / 6);
-  naiveTimer.run(BUDGET_MILLIS / 6);
-  for (let round = 0; round < rounds; round++) {
-    engineTimer.run(BUDGET_MILLIS / rounds);
-    naiveTimer.run(BUDGET_MILLIS / rounds);
-  }
-  return { engine: engineTimer.result(), naive: naiveTimer.result() };
+  for (const timer of Object.values(timers)) timer.run(BUDGET_MILLIS / 6);
+  for (let round = 0; round < rounds; round++) for (const timer of Object.values(timers)) timer.run(BUDGET_MILLIS / rounds);
+  return { engine: timers.engine.result(), naive: timers.naive.result(), parse: timers.parse.result() };
 }
 
 /** Runs lookups of one query class in timed rounds; keeps the best round's rate and the overall hit rate. */
@@ -244,8 +255,8 @@ function report(scenario: Scenario, bytes: number, empty: MemoryMeasurement, eng
   const heap = (m: MemoryMeasurement): number => m.heapUsed + m.external;
   const lines = [
     `\n### ${scenario.name}: ${engine.records.toLocaleString('en')} records from ${scenario.feeds.length} feed(s), ${fixed(bytes / MiB)} MiB on disk\n`,
-    '| | engine | naive Map | engine / naive |',
-    '|---|---|---|---|',
+    '| | engine | naive Map | engine / naive | reading the query, of the engine\'s lookup |',
+    '|---|---|---|---|---|',
     `| load time | ${fixed(engine.loadMillis / 1000, 2)} s | ${fixed(naive.loadMillis / 1000, 2)} s | ${fixed(engine.loadMillis / naive.loadMillis, 2)}× |`,
     `| RSS after load | ${fixed(engine.rss / MiB)} MiB | ${fixed(naive.rss / MiB)} MiB | ${fixed(engine.rss / naive.rss, 2)}× |`,
     `| RSS ÷ feed size on disk | ${fixed(engine.rss / bytes, 2)}× | ${fixed(naive.rss / bytes, 2)}× | |`,
@@ -253,9 +264,10 @@ function report(scenario: Scenario, bytes: number, empty: MemoryMeasurement, eng
     `| with MALLOC_MMAP_THRESHOLD_=${FIXED_MMAP_THRESHOLD.MALLOC_MMAP_THRESHOLD_}: load time, RSS after load | ${fixed(engineFixedThreshold.loadMillis / 1000, 2)} s, ${fixed(engineFixedThreshold.rss / MiB)} MiB = ${fixed(engineFixedThreshold.rss / bytes, 2)}× disk (${fixed((engineFixedThreshold.rss - empty.rss) / bytes, 2)}× without the empty process) | | |`,
     `| JS heap + external memory (typed arrays) after load | ${fixed(heap(engine) / MiB)} MiB | ${fixed(heap(naive) / MiB)} MiB | ${fixed(heap(engine) / heap(naive), 2)}× |`,
   ];
-  for (const { name, engine: e, naive: n } of lookups) {
+  const nanos = (r: LookupRate): number => 1e9 / r.perSecond;
+  for (const { name, engine: e, naive: n, parse: p } of lookups) {
     const hits = Math.abs(e.hitRate - n.hitRate) < 0.005 ? `hits ${fixed(e.hitRate * 100, 0)}%` : `hits ${fixed(e.hitRate * 100, 0)}% vs ${fixed(n.hitRate * 100, 0)}%`;
-    lines.push(`| lookups: ${name} (${hits}) | ${rate(e.perSecond)} | ${rate(n.perSecond)} | ${fixed(e.perSecond / n.perSecond, 1)}× |`);
+    lines.push(`| lookups: ${name} (${hits}) | ${rate(e.perSecond)} | ${rate(n.perSecond)} | ${fixed(e.perSecond / n.perSecond, 1)}× | ${fixed(nanos(p), 0)} of ${fixed(nanos(e), 0)} ns (${fixed((100 * e.perSecond) / p.perSecond, 0)} %) |`);
   }
   return `${lines.join('\n')}\n`;
 }
