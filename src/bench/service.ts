@@ -97,7 +97,6 @@ async function measured<T>(server: Server, run: () => Promise<T>): Promise<Measu
   return { ...result, serverCpu: cpuSeconds(server.child.pid!) - serverBefore, clientCpu: (client.user + client.system) / 1e6 };
 }
 
-
 export async function runServiceBench(args: string[]): Promise<void> {
   // Scale 1.3 of the engine's synthetic feeds plus the real ones: a little over two million indicators.
   const scale = Number(args.find((a) => a.startsWith('--scale='))?.slice(8) ?? process.env['BENCH_SCALE'] ?? 1.3);
